@@ -1,0 +1,63 @@
+"""Developer tasks. `nox` runs what CI runs; `nox -s bench` runs the benchmarks.
+
+Every session installs from `.ci/constraints.txt` (the versions the suite was last run with),
+so a fresh clone tests exactly what was tested. `tests_min` checks the declared minimums.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "typing", "tests", "docs"]
+nox.options.error_on_missing_interpreters = True
+
+PYTHON = "3.11"
+CONSTRAINTS = ("-c", ".ci/constraints.txt")
+# The oldest versions `pyproject.toml` admits; `nox -s tests_min` proves them.
+MINIMUMS = ("pydantic==2.9.0", "typing-extensions==4.12.0", "openai==1.66.0", "jiter==0.8.0")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """The test suite: unit, corpus, property, fuzz and loopback end-to-end tests."""
+    session.install("-e", ".[test]", *CONSTRAINTS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def tests_min(session: nox.Session) -> None:
+    """The core tests against the minimum runtime versions declared in pyproject.toml."""
+    session.install("-e", ".", "pytest", "pytest-asyncio", "hypothesis", *MINIMUMS)
+    session.run("pytest", "-m", "not live", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def typing(session: nox.Session) -> None:
+    """mypy --strict and pyright (strict) on the package and the typing tests."""
+    session.install("-e", ".[typing,test]", *CONSTRAINTS)
+    session.run("mypy", "typedstream", "tests/typing")
+    session.run("pyright")
+    session.run("pytest", "tests/test_typing_negative.py", "-q")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff", *CONSTRAINTS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation site with warnings as errors."""
+    session.install("-e", ".[docs]", *CONSTRAINTS)
+    session.run("mkdocs", "build", "--strict", "--site-dir", f"{session.create_tmp()}/site")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks: µs per chunk against the JSON floor and the peers, in one run."""
+    session.install("-e", ".[bench]", *CONSTRAINTS)
+    session.run("python", "bench/run.py", *session.posargs)

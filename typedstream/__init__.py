@@ -1,0 +1,73 @@
+"""typedstream: typed events from any OpenAI-style chat-completion stream, and exact
+OpenAI chunks back.
+
+``import typedstream`` is cheap: it imports neither LiteLLM, nor ``openai``, nor pydantic;
+the parts that need them import them on first use.
+"""
+
+from ._drivers import AsyncEventStream, EventStream, aevents, events
+from ._errors import (
+    ChunkError,
+    IncompleteStreamError,
+    ProviderError,
+    ToolArgumentsError,
+    TypedStreamError,
+)
+from ._events import (
+    ArgumentsDelta,
+    ChoiceFinished,
+    FinishReason,
+    Logprobs,
+    Moderation,
+    ProviderData,
+    RawChunk,
+    ReasoningDelta,
+    ReasoningDone,
+    RefusalDelta,
+    RefusalDone,
+    StreamEvent,
+    StreamStarted,
+    TextDelta,
+    TextDone,
+    ToolCallDone,
+    ToolCallStarted,
+    Usage,
+    event_from_json,
+    event_to_json,
+)
+from ._normalizer import Normalizer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgumentsDelta",
+    "AsyncEventStream",
+    "ChoiceFinished",
+    "ChunkError",
+    "EventStream",
+    "FinishReason",
+    "IncompleteStreamError",
+    "Logprobs",
+    "Moderation",
+    "Normalizer",
+    "ProviderData",
+    "ProviderError",
+    "RawChunk",
+    "ReasoningDelta",
+    "ReasoningDone",
+    "RefusalDelta",
+    "RefusalDone",
+    "StreamEvent",
+    "StreamStarted",
+    "TextDelta",
+    "TextDone",
+    "ToolArgumentsError",
+    "ToolCallDone",
+    "ToolCallStarted",
+    "TypedStreamError",
+    "Usage",
+    "aevents",
+    "event_from_json",
+    "event_to_json",
+    "events",
+]

@@ -1,0 +1,237 @@
+"""The sync and async drivers: ``events()`` and ``aevents()``.
+
+How it works. Each driver is a generator over one :class:`~typedstream._reader.Feeder`
+(which owns the normalizer): pull an item from the source, yield the events the feeder
+returns, stop after ``[DONE]``, and at the end yield the events of a complete end. All
+rules live in the normalizer, so both drivers give identical events for identical input.
+Whatever way the iteration ends (exhausted, ``break``, an exception, ``close()``, task
+cancellation), the ``finally`` clause closes the source once.
+
+:class:`EventStream` and :class:`AsyncEventStream` only add the context-manager protocol
+and ``close()``/``aclose()`` to the generator; iterating them iterates the generator itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+)
+from types import TracebackType
+from typing import Any
+
+from ._events import StreamEvent
+from ._normalizer import IdFactory, Normalizer
+from ._reader import Feeder, aclose_source, close_source
+
+__all__ = ["AsyncEventStream", "EventStream", "aevents", "events"]
+
+_WHOLE_BODY = (bytes, bytearray, memoryview, str)
+
+
+class EventStream(Iterator[StreamEvent]):
+    """The typed events of one stream: an iterator and a context manager.
+
+    Leaving ``with events(src) as stream:`` (or calling :meth:`close`) before the end closes
+    the source once.
+    """
+
+    __slots__ = ("_events",)
+
+    def __init__(self, events: Generator[StreamEvent, None, None]) -> None:
+        self._events = events
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        return self._events
+
+    def __next__(self) -> StreamEvent:
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop early and close the source (idempotent)."""
+        self._events.close()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncEventStream(AsyncIterator[StreamEvent]):
+    """The typed events of one async stream: an async iterator and async context manager.
+
+    Leaving ``async with aevents(src) as stream:`` (or awaiting :meth:`aclose`) before the end
+    closes the source once.
+    """
+
+    __slots__ = ("_events",)
+
+    def __init__(self, events: AsyncGenerator[StreamEvent, None]) -> None:
+        self._events = events
+
+    def __aiter__(self) -> AsyncIterator[StreamEvent]:
+        return self._events
+
+    async def __anext__(self) -> StreamEvent:
+        return await self._events.__anext__()
+
+    async def aclose(self) -> None:
+        """Stop early and close the source (idempotent)."""
+        await self._events.aclose()
+
+    async def __aenter__(self) -> AsyncEventStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def events(
+    source: Iterable[Any] | bytes | str,
+    *,
+    strict: bool = False,
+    assume_complete: bool = False,
+    defer_tool_call_done: bool = False,
+    done_events: bool = False,
+    raw: bool = False,
+    id_factory: IdFactory | None = None,
+    lines: bool = False,
+) -> EventStream:
+    """Turn a chat-completion stream into typed events.
+
+    Args:
+        source: What the stream yields: ``openai`` ``ChatCompletionChunk`` objects (an
+            ``openai`` ``Stream``), LiteLLM ``ModelResponseStream`` objects (the
+            ``litellm.completion(stream=True)`` wrapper), mappings (decoded JSON chunks,
+            ``model_dump()`` output, with the ``"[DONE]"`` item as an explicit end), raw SSE
+            ``bytes``/``str`` pieces cut anywhere, or a whole SSE body as one ``bytes``/``str``.
+        strict: Raise :class:`~typedstream.ChunkError` for a changed role, an id change on
+            an entry without a name, and unknown finish reasons instead of repairing them.
+        assume_complete: Treat the end of the source as a complete end even without finish
+            reasons or ``[DONE]``.
+        defer_tool_call_done: Report every :class:`~typedstream.ToolCallDone` of a choice at
+            its finish, for providers that interleave parallel calls' fragments.
+        done_events: Also send :class:`~typedstream.TextDone`,
+            :class:`~typedstream.ReasoningDone` and :class:`~typedstream.RefusalDone` when a
+            choice finishes.
+        raw: Also send each source chunk unchanged as a :class:`~typedstream.RawChunk`.
+        id_factory: ``id_factory(choice, index)`` makes ids for tool calls sent without one.
+        lines: Each ``str``/``bytes`` item is one SSE line without its terminator, as
+            httpx ``Response.iter_lines()`` yields them.
+
+    Returns:
+        An iterator of :data:`~typedstream.StreamEvent` that is also a context manager;
+        leaving it early closes the source.
+
+    Raises (while iterating, after every earlier event was delivered):
+        ChunkError: malformed input. ProviderError: an error payload inside the stream.
+        IncompleteStreamError: the source ended before the stream was complete.
+        Exceptions raised by the source itself propagate unchanged.
+    """
+    feeder = _feeder(
+        strict, assume_complete, defer_tool_call_done, done_events, raw, id_factory, lines
+    )
+    items = iter((source,) if isinstance(source, _WHOLE_BODY) else source)
+    return EventStream(_drive(source, items, feeder))
+
+
+def aevents(
+    source: AsyncIterable[Any] | Iterable[Any] | bytes | str,
+    *,
+    strict: bool = False,
+    assume_complete: bool = False,
+    defer_tool_call_done: bool = False,
+    done_events: bool = False,
+    raw: bool = False,
+    id_factory: IdFactory | None = None,
+    lines: bool = False,
+) -> AsyncEventStream:
+    """The async twin of :func:`events`: same options, same events, for async sources.
+
+    Takes async iterables (an ``openai`` ``AsyncStream``, the LiteLLM
+    ``acompletion(stream=True)`` wrapper, httpx ``aiter_bytes()``/``aiter_lines()``) and
+    sync iterables alike. Leaving ``async with`` early awaits the source's ``aclose()``
+    (or its async ``close()``) once.
+    """
+    feeder = _feeder(
+        strict, assume_complete, defer_tool_call_done, done_events, raw, id_factory, lines
+    )
+    if isinstance(source, _WHOLE_BODY):
+        items: AsyncIterator[Any] = _as_async(iter((source,)))
+    elif isinstance(source, AsyncIterable):
+        items = aiter(source)
+    else:
+        items = _as_async(iter(source))
+    return AsyncEventStream(_adrive(source, items, feeder))
+
+
+def _feeder(
+    strict: bool,
+    assume_complete: bool,
+    defer_tool_call_done: bool,
+    done_events: bool,
+    raw: bool,
+    id_factory: IdFactory | None,
+    lines: bool,
+) -> Feeder:
+    normalizer = Normalizer(
+        strict=strict,
+        assume_complete=assume_complete,
+        defer_tool_call_done=defer_tool_call_done,
+        done_events=done_events,
+        raw=raw,
+        id_factory=id_factory,
+    )
+    return Feeder(normalizer, lines=lines)
+
+
+def _drive(
+    source: object, items: Iterator[Any], feeder: Feeder
+) -> Generator[StreamEvent, None, None]:
+    try:
+        for item in items:
+            yield from feeder.item(item)
+            if feeder.done:
+                break
+        yield from feeder.close()
+    finally:
+        if items is not source:
+            close_source(items)  # our own iterator over the source, if it can be closed
+        close_source(source)
+
+
+async def _adrive(
+    source: object, items: AsyncIterator[Any], feeder: Feeder
+) -> AsyncGenerator[StreamEvent, None]:
+    try:
+        async for item in items:
+            for event in feeder.item(item):
+                yield event
+            if feeder.done:
+                break
+        for event in feeder.close():
+            yield event
+    finally:
+        if items is not source:
+            await aclose_source(items)
+        await aclose_source(source)
+
+
+async def _as_async(items: Iterator[Any]) -> AsyncGenerator[Any, None]:
+    for item in items:
+        yield item

@@ -1,0 +1,109 @@
+"""One error tree, split by who is to blame.
+
+``ChunkError``: the input is malformed (the provider's or the caller's fault). ``ProviderError``:
+the provider reported an error inside the stream. ``IncompleteStreamError``: the stream ended
+before it was complete. ``ToolArgumentsError``: a finished call's arguments do not parse or
+validate. Every error raised while streaming comes after every event before it was delivered;
+exceptions raised by the source itself are never wrapped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ChunkError",
+    "IncompleteStreamError",
+    "ProviderError",
+    "ToolArgumentsError",
+    "TypedStreamError",
+]
+
+
+class TypedStreamError(Exception):
+    """Base class of every error typedstream raises."""
+
+
+class ChunkError(TypedStreamError):
+    """A chunk is malformed or breaks the stream's rules.
+
+    The message names the chunk and the problem, e.g.
+    ``chunk 7: choice 0: tool call 1: 'function.arguments' must be a string, got int``.
+    """
+
+    chunk: int | None
+    """1-based number of the offending chunk (``None`` when no single chunk is to blame)."""
+    problem: str
+    """What is wrong, without the chunk number."""
+
+    def __init__(self, problem: str, chunk: int | None = None) -> None:
+        self.chunk = chunk
+        self.problem = problem
+        super().__init__(problem if chunk is None else f"chunk {chunk}: {problem}")
+
+
+class ProviderError(TypedStreamError):
+    """The provider sent an error inside the stream (a top-level ``error`` or ``event: error``)."""
+
+    payload: Any
+    """The error object as sent (usually ``{"message", "type", "code", …}``)."""
+    chunk: int
+    """1-based number of the chunk that carried it."""
+
+    def __init__(self, payload: Any, chunk: int) -> None:
+        self.payload = payload
+        self.chunk = chunk
+        message = payload.get("message") if isinstance(payload, dict) else None
+        detail = message if isinstance(message, str) and message else repr(payload)
+        super().__init__(f"chunk {chunk}: provider error: {detail}")
+
+    @property
+    def message(self) -> str | None:
+        """``payload["message"]`` when the payload has a string message."""
+        message = self.payload.get("message") if isinstance(self.payload, dict) else None
+        return message if isinstance(message, str) else None
+
+    @property
+    def code(self) -> Any:
+        """``payload["code"]`` when present (a string or a number, as the provider sent it)."""
+        return self.payload.get("code") if isinstance(self.payload, dict) else None
+
+
+class IncompleteStreamError(TypedStreamError):
+    """The source ended before the stream was complete (see "Ordering and completion").
+
+    Raised after every complete event was delivered. Tool calls that were still streaming
+    are listed here and were never reported done: a parsable prefix is not a finished call.
+    """
+
+    unfinished_choices: tuple[int, ...]
+    """Choices that had no finish reason when the source ended."""
+    open_tool_calls: tuple[tuple[int, int, str | None, str], ...]
+    """``(choice, index, name, arguments so far)`` of each call cut off."""
+
+    def __init__(
+        self,
+        problem: str,
+        unfinished_choices: tuple[int, ...] = (),
+        open_tool_calls: tuple[tuple[int, int, str | None, str], ...] = (),
+    ) -> None:
+        self.unfinished_choices = unfinished_choices
+        self.open_tool_calls = open_tool_calls
+        super().__init__(problem)
+
+
+class ToolArgumentsError(TypedStreamError, ValueError):
+    """A tool call's arguments are not valid JSON, not an object, or fail validation."""
+
+    arguments: str
+    """The arguments text as streamed."""
+    id: str
+    """The call id."""
+    name: str
+    """The function name."""
+
+    def __init__(self, problem: str, *, arguments: str, id: str, name: str) -> None:
+        self.arguments = arguments
+        self.id = id
+        self.name = name
+        super().__init__(f"tool call {id!r} ({name}): {problem}")

@@ -1,0 +1,127 @@
+"""Readers: whatever a source yields, turned into normalizer input (sans-IO).
+
+How it works. :class:`Feeder` takes the items of any supported source one at a time and
+returns events: a mapping or a chunk object goes straight to the normalizer; ``"[DONE]"``
+ends the stream; ``bytes``/``str`` pieces go through the incremental SSE decoder and each
+decoded ``data:`` payload is parsed with jiter and fed on; with ``lines=True`` a ``str`` or
+``bytes`` item is one SSE line without its terminator (httpx ``iter_lines()``), since such
+lines cannot be told apart from arbitrary cuts. An ``event: error`` SSE event becomes a
+provider error. Once raw SSE was seen the transport is known to end with ``[DONE]``, which
+changes what counts as a complete end (see the normalizer).
+
+The drivers (``_drivers.py``) own the iteration, sync or async, and only call
+:meth:`Feeder.item` and :meth:`Feeder.close`; this module also holds the source-closing
+protocol they share.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Final
+
+import jiter
+
+from ._errors import ChunkError
+from ._events import StreamEvent
+from ._normalizer import DONE, Normalizer
+from ._sse import SSEDecoder, SSEEvent
+
+__all__ = ["Feeder", "aclose_source", "close_source"]
+
+_TEXT: Final = (bytes, bytearray, memoryview, str)
+_DONE_BYTES: Final = b"[DONE]"
+
+
+class Feeder:
+    """Feed source items of any supported kind to one :class:`Normalizer`."""
+
+    __slots__ = ("done", "lines", "normalizer", "sse")
+
+    def __init__(self, normalizer: Normalizer, *, lines: bool = False) -> None:
+        self.normalizer = normalizer
+        self.lines = lines
+        self.sse: SSEDecoder | None = None
+        self.done = False  # "[DONE]" seen: the driver stops reading
+
+    def item(self, item: object) -> list[StreamEvent]:
+        """Take one item from the source and return the events it completes."""
+        if item.__class__ is dict:
+            return self.normalizer.feed(item)
+        if isinstance(item, _TEXT):
+            if self.sse is None:
+                if item.__class__ is str and not self.lines and item.strip() == DONE:
+                    return self._done()
+                self.sse = SSEDecoder()
+                self.normalizer.expect_done = True
+            raw = item.encode() if isinstance(item, str) else bytes(item)
+            if self.lines:
+                return self._events(self.sse.feed_line(raw))
+            return self._events(self.sse.feed(raw))
+        if self.sse is not None:
+            raise ChunkError(
+                f"the source mixed raw SSE text with a {type(item).__name__} item",
+                self.normalizer.chunks + 1,
+            )
+        return self.normalizer.feed(item)
+
+    def close(self) -> list[StreamEvent]:
+        """The source ended: return the events of a complete end (or raise)."""
+        out: list[StreamEvent] = []
+        if not self.done and self.sse is not None:
+            out = self._events(self.sse.close())
+        if not self.done:
+            out += self.normalizer.close()
+        return out
+
+    def _done(self) -> list[StreamEvent]:
+        self.done = True
+        return self.normalizer.feed(DONE)
+
+    def _events(self, decoded: list[SSEEvent]) -> list[StreamEvent]:
+        out: list[StreamEvent] = []
+        feed = self.normalizer.feed
+        for event, data in decoded:
+            if data == _DONE_BYTES or data.startswith(_DONE_BYTES):
+                out += self._done()
+                return out
+            try:
+                chunk = jiter.from_json(data)
+            except ValueError as exc:
+                raise self.normalizer.reject(f"malformed JSON ({exc}): {data[:80]!r}") from None
+            if event == "error" and not (isinstance(chunk, dict) and "error" in chunk):
+                chunk = {"error": chunk}
+            out += feed(chunk)
+        return out
+
+
+def close_source(source: object) -> None:
+    """Close a sync source by the protocol of the contract (§4).
+
+    ``close()`` when the source has it; a LiteLLM ``CustomStreamWrapper`` has no sync
+    ``close()``, so the stream it wraps (``completion_stream``) is closed instead.
+    """
+    close = getattr(source, "close", None)
+    if close is None:
+        close = getattr(getattr(source, "completion_stream", None), "close", None)
+    if callable(close):
+        result = close()
+        if inspect.isawaitable(result):  # an async close cannot run here; do not leak it
+            _discard(result)
+
+
+async def aclose_source(source: object) -> None:
+    """Close an async source: ``aclose()`` when present (LiteLLM), else ``close()``
+    (``openai`` ``AsyncStream``), awaited when it returns an awaitable."""
+    close = getattr(source, "aclose", None) or getattr(source, "close", None)
+    if close is None:
+        close = getattr(getattr(source, "completion_stream", None), "close", None)
+    if callable(close):
+        result = close()
+        if inspect.isawaitable(result):
+            await result
+
+
+def _discard(awaitable: Any) -> None:
+    close = getattr(awaitable, "close", None)
+    if callable(close):
+        close()
