@@ -21,7 +21,7 @@ from typing import Any, Final
 
 import jiter
 
-from ._errors import ChunkError
+from ._errors import TypedStreamError
 from ._events import StreamEvent
 from ._normalizer import DONE, Normalizer
 from ._sse import SSEDecoder, SSEEvent
@@ -35,13 +35,14 @@ _DONE_BYTES: Final = b"[DONE]"
 class Feeder:
     """Feed source items of any supported kind to one :class:`Normalizer`."""
 
-    __slots__ = ("done", "lines", "normalizer", "sse")
+    __slots__ = ("done", "error", "lines", "normalizer", "sse")
 
     def __init__(self, normalizer: Normalizer, *, lines: bool = False) -> None:
         self.normalizer = normalizer
         self.lines = lines
         self.sse: SSEDecoder | None = None
-        self.done = False  # "[DONE]" seen: the driver stops reading
+        self.done = False  # "[DONE]" seen (or an error is pending): the driver stops reading
+        self.error: TypedStreamError | None = None  # raised by close(), after earlier events
 
     def item(self, item: object) -> list[StreamEvent]:
         """Take one item from the source and return the events it completes."""
@@ -58,14 +59,15 @@ class Feeder:
                 return self._events(self.sse.feed_line(raw))
             return self._events(self.sse.feed(raw))
         if self.sse is not None:
-            raise ChunkError(
-                f"the source mixed raw SSE text with a {type(item).__name__} item",
-                self.normalizer.chunks + 1,
+            raise self.normalizer.reject(
+                f"the source mixed raw SSE text with a {type(item).__name__} item"
             )
         return self.normalizer.feed(item)
 
     def close(self) -> list[StreamEvent]:
         """The source ended: return the events of a complete end (or raise)."""
+        if self.error is not None:
+            raise self.error
         out: list[StreamEvent] = []
         if not self.done and self.sse is not None:
             out = self._events(self.sse.close())
@@ -78,20 +80,33 @@ class Feeder:
         return self.normalizer.feed(DONE)
 
     def _events(self, decoded: list[SSEEvent]) -> list[StreamEvent]:
+        # One piece of SSE may hold many chunks: if a later one fails, the events of the
+        # earlier ones are still delivered and the error is raised by close().
         out: list[StreamEvent] = []
+        try:
+            self._decode(decoded, out)
+        except TypedStreamError as exc:
+            if not out:
+                raise
+            self.error = exc
+            self.done = True
+        return out
+
+    def _decode(self, decoded: list[SSEEvent], out: list[StreamEvent]) -> None:
         feed = self.normalizer.feed
         for event, data in decoded:
-            if data == _DONE_BYTES or data.startswith(_DONE_BYTES):
+            if data.startswith(_DONE_BYTES):
                 out += self._done()
-                return out
+                return
             try:
                 chunk = jiter.from_json(data)
             except ValueError as exc:
-                raise self.normalizer.reject(f"malformed JSON ({exc}): {data[:80]!r}") from None
+                if event != "error":
+                    raise self.normalizer.reject(f"malformed JSON ({exc}): {data[:80]!r}") from None
+                chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
             if event == "error" and not (isinstance(chunk, dict) and "error" in chunk):
                 chunk = {"error": chunk}
             out += feed(chunk)
-        return out
 
 
 def close_source(source: object) -> None:

@@ -1,0 +1,8 @@
+"""Shared fixtures. Recordings come from `tests/corpus.py`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
