@@ -769,7 +769,7 @@ def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
         return chunk
     dump = getattr(chunk, "model_dump", None)
     if dump is not None:  # `openai` and LiteLLM chunks (pydantic models), read without import
-        data = dump(warnings=False)
+        data = dump(exclude_unset=True, warnings=False)
         if isinstance(data, Mapping):
             return data
     if isinstance(chunk, (str, bytes)):

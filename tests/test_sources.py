@@ -1,0 +1,152 @@
+"""Every kind of source gives the same events: `openai` chunk objects and streams, LiteLLM
+`ModelResponseStream` objects, mappings with None-valued keys, the "[DONE]" item."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+import pytest
+from builders import chunk
+from corpus import Recording, recording, recordings
+
+import typedstream
+from typedstream import RawChunk, StreamEvent
+
+RECORDINGS = recordings()
+OK = tuple(r for r in RECORDINGS if not r.is_error)
+
+
+def ids(recs: tuple[Recording, ...]) -> list[str]:
+    return [r.name for r in recs]
+
+
+def collect(source: Any, **options: Any) -> list[StreamEvent]:
+    return list(typedstream.events(source, id_factory=lambda c, i: f"id{c}.{i}", **options))
+
+
+def openai_chunks(rec: Recording) -> list[Any]:
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletionChunk
+
+    return [construct_type(type_=ChatCompletionChunk, value=c) for c in rec.chunks()]
+
+
+@pytest.mark.parametrize("rec", OK, ids=ids(OK))
+def test_openai_chunk_objects_give_the_events_of_the_dicts(rec: Recording) -> None:
+    assert collect(openai_chunks(rec)) == collect(rec.chunks())
+
+
+@pytest.fixture(scope="module")
+def litellm_types() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS", "True")
+    os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
+    from litellm.types import utils
+
+    return utils
+
+
+LITELLM = tuple(r for r in RECORDINGS if r.name.startswith("litellm_"))
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("rec", LITELLM, ids=ids(LITELLM))
+def test_litellm_model_response_stream_objects_give_the_events_of_the_dicts(
+    rec: Recording, litellm_types: Any
+) -> None:
+    objects = [litellm_types.ModelResponseStream(**c) for c in rec.chunks()]
+    assert collect(objects) == collect(rec.chunks())
+
+
+def test_mappings_with_none_valued_keys_read_like_absent_keys() -> None:
+    sparse = [chunk({"content": "a"}), chunk({}, "stop")]
+    full = [
+        {
+            **chunk({"content": "a", "role": None, "tool_calls": None, "refusal": None}),
+            "usage": None,
+            "system_fingerprint": None,
+        },
+        {**chunk({"content": None, "function_call": None}, "stop"), "citations": None},
+    ]
+    assert collect(full) == collect(sparse)
+
+
+def test_the_done_item_ends_a_mapping_stream() -> None:
+    assert collect([chunk({"content": "a"}), "[DONE]"])[-1] == typedstream.ChoiceFinished(
+        "stop", None
+    )
+
+
+def test_raw_opt_in_carries_each_source_chunk_unchanged_before_its_events() -> None:
+    rec = recording("openai_gpt4o_text_usage.sse")
+    objects = openai_chunks(rec)
+    events = collect(objects, raw=True)
+    raws = [e for e in events if isinstance(e, RawChunk)]
+    assert [r.chunk for r in raws] == objects
+    assert [r.number for r in raws] == list(range(1, len(objects) + 1))
+    assert events[0] == raws[0]
+    assert [e for e in events if not isinstance(e, RawChunk)] == collect(objects)
+
+
+def _transport(body: bytes, closed: list[str]) -> httpx.MockTransport:
+    class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+        def __iter__(self) -> Any:
+            yield from (body[i : i + 50] for i in range(0, len(body), 50))
+
+        async def __aiter__(self) -> Any:
+            for i in range(0, len(body), 50):
+                yield body[i : i + 50]
+
+        def close(self) -> None:
+            closed.append("close")
+
+        async def aclose(self) -> None:
+            closed.append("aclose")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Body())
+
+    return httpx.MockTransport(handler)
+
+
+def test_a_real_openai_stream_gives_the_events_of_its_body() -> None:
+    import openai
+
+    rec = recording("openai_gpt4o_parallel_tool_calls.sse")
+    closed: list[str] = []
+    client = openai.OpenAI(
+        api_key="test", http_client=httpx.Client(transport=_transport(rec.body(), closed))
+    )
+    stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
+    assert collect(stream) == collect(rec.body())
+    assert closed
+
+
+def test_leaving_a_real_openai_stream_early_closes_its_response() -> None:
+    import openai
+
+    rec = recording("openai_gpt4o_text_usage.sse")
+    closed: list[str] = []
+    client = openai.OpenAI(
+        api_key="test", http_client=httpx.Client(transport=_transport(rec.body(), closed))
+    )
+    stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
+    with typedstream.events(stream) as events:
+        next(events)
+    assert closed == ["close"]
+
+
+async def test_a_real_openai_async_stream_gives_the_events_of_its_body() -> None:
+    import openai
+
+    rec = recording("openai_gpt4o_n3_choices.sse")
+    closed: list[str] = []
+    client = openai.AsyncOpenAI(
+        api_key="test", http_client=httpx.AsyncClient(transport=_transport(rec.body(), closed))
+    )
+    stream = await client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
+    got = [e async for e in typedstream.aevents(stream, id_factory=lambda c, i: f"id{c}.{i}")]
+    assert got == collect(rec.body())
+    assert "aclose" in closed
