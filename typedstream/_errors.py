@@ -9,7 +9,8 @@ exceptions raised by the source itself are never wrapped.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 __all__ = [
     "ChunkError",
@@ -53,20 +54,26 @@ class ProviderError(TypedStreamError):
     def __init__(self, payload: Any, chunk: int) -> None:
         self.payload = payload
         self.chunk = chunk
-        message = payload.get("message") if isinstance(payload, dict) else None
+        message = _field(payload, "message")
         detail = message if isinstance(message, str) and message else repr(payload)
         super().__init__(f"chunk {chunk}: provider error: {detail}")
 
     @property
     def message(self) -> str | None:
         """``payload["message"]`` when the payload has a string message."""
-        message = self.payload.get("message") if isinstance(self.payload, dict) else None
+        message = _field(self.payload, "message")
         return message if isinstance(message, str) else None
 
     @property
     def code(self) -> Any:
         """``payload["code"]`` when present (a string or a number, as the provider sent it)."""
-        return self.payload.get("code") if isinstance(self.payload, dict) else None
+        return _field(self.payload, "code")
+
+
+def _field(payload: Any, key: str) -> Any:
+    if isinstance(payload, Mapping):
+        return cast("Mapping[str, Any]", payload).get(key)
+    return None
 
 
 class IncompleteStreamError(TypedStreamError):

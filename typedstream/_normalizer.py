@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
 from ._events import (
@@ -85,6 +85,14 @@ _EMPTY: Final[Mapping[str, Any]] = {}
 _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_Choice.by_index`
 
 _OPEN, _DONE_SEEN, _CLOSED, _FAILED = range(4)
+
+
+def _is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
+    return type(value) is dict or isinstance(value, Mapping)
+
+
+def _is_list(value: object) -> TypeGuard[list[Any]]:
+    return type(value) is list or isinstance(value, list)
 
 
 def _type_name(value: object) -> str:
@@ -214,7 +222,7 @@ class Normalizer:
         """
         if self._state != _OPEN:
             self._refuse()
-        if chunk.__class__ is str and chunk.strip() == DONE:
+        if type(chunk) is str and chunk.strip() == DONE:
             return self._end(done_marker=True)
         self._chunks += 1
         number = self._chunks
@@ -270,13 +278,13 @@ class Normalizer:
             raise ProviderError(error, n)
         usage = data.get("usage")
         if usage is not None:
-            if not isinstance(usage, Mapping):
+            if not _is_map(usage):
                 raise ChunkError(f"'usage' must be an object, got {_type_name(usage)}", n)
             if usage:  # LiteLLM once sent `usage: {}` on every chunk (E5)
                 self._usage = dict(usage)
         moderation = data.get("moderation")
         if moderation is not None:
-            if not isinstance(moderation, Mapping):
+            if not _is_map(moderation):
                 raise ChunkError(f"'moderation' must be an object, got {_type_name(moderation)}", n)
             self._moderation = dict(moderation)
         choices = data.get("choices")
@@ -327,7 +335,7 @@ class Normalizer:
     # -- choice level ----------------------------------------------------------------------
 
     def _choice(self, entry: object, n: int, out: list[StreamEvent]) -> None:
-        if not isinstance(entry, Mapping):
+        if not _is_map(entry):
             raise ChunkError(f"each of 'choices' must be an object, got {_type_name(entry)}", n)
         index = entry.get("index")
         if index is None:
@@ -340,7 +348,7 @@ class Normalizer:
         delta = entry.get("delta")
         if delta is None:
             delta = _EMPTY
-        elif not isinstance(delta, Mapping):
+        elif not _is_map(delta):
             raise ChunkError(
                 f"choice {index}: 'delta' must be an object, got {_type_name(delta)}", n
             )
@@ -375,7 +383,7 @@ class Normalizer:
                     out.append(TextDelta(content, index))
                     if st.text is not None:
                         st.text.append(content)
-            elif isinstance(content, list):
+            elif _is_list(content):
                 self._content_parts(st, content, n, out)
             else:
                 raise ChunkError(
@@ -402,7 +410,7 @@ class Normalizer:
 
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
-            if not isinstance(tool_calls, list):
+            if not _is_list(tool_calls):
                 raise ChunkError(
                     f"choice {index}: 'tool_calls' must be a list, got {_type_name(tool_calls)}",
                     n,
@@ -426,7 +434,7 @@ class Normalizer:
     def _reasoning(
         self, st: _Choice, value: object, key: str, n: int, out: list[StreamEvent]
     ) -> None:
-        if value.__class__ is not str:
+        if type(value) is not str:
             raise ChunkError(
                 f"choice {st.index}: '{key}' must be a string, got {_type_name(value)}", n
             )
@@ -436,14 +444,14 @@ class Normalizer:
                 st.reasoning.append(value)
 
     def _logprobs(self, st: _Choice, logprobs: object, n: int, out: list[StreamEvent]) -> None:
-        if not isinstance(logprobs, Mapping):
+        if not _is_map(logprobs):
             raise ChunkError(
                 f"choice {st.index}: 'logprobs' must be an object, got {_type_name(logprobs)}", n
             )
         content = logprobs.get("content")
         refusal = logprobs.get("refusal")
         for key, value in (("content", content), ("refusal", refusal)):
-            if value is not None and not isinstance(value, list):
+            if value is not None and not _is_list(value):
                 raise ChunkError(
                     f"choice {st.index}: 'logprobs.{key}' must be a list, got {_type_name(value)}",
                     n,
@@ -456,7 +464,7 @@ class Normalizer:
         # "thinking": [{"type": "text", "text"}]}]. Other part types (references, images)
         # are not text; they reach users through the raw opt-in only.
         for part in parts:
-            if not isinstance(part, Mapping):
+            if not _is_map(part):
                 raise ChunkError(
                     f"choice {st.index}: a content part must be an object, got {_type_name(part)}",
                     n,
@@ -478,9 +486,9 @@ class Normalizer:
                 thinking = part.get("thinking")
                 if thinking.__class__ is str:
                     self._reasoning(st, thinking, "thinking", n, out)
-                elif isinstance(thinking, list):
+                elif _is_list(thinking):
                     for inner in thinking:
-                        if not isinstance(inner, Mapping):
+                        if not _is_map(inner):
                             raise ChunkError(
                                 f"choice {st.index}: a thinking part must hold objects, "
                                 f"got {_type_name(inner)}",
@@ -510,12 +518,12 @@ class Normalizer:
                 raise ChunkError(f"choice {st.index}: '{key}' arrived after the choice finished", n)
         tool_calls = delta.get("tool_calls")
         if tool_calls:
-            for call in tool_calls if isinstance(tool_calls, list) else (tool_calls,):
-                function = call.get("function") if isinstance(call, Mapping) else call
+            for call in tool_calls if _is_list(tool_calls) else (tool_calls,):
+                function = call.get("function") if _is_map(call) else call
                 if function is None:
                     continue
                 if (
-                    not isinstance(function, Mapping)
+                    not _is_map(function)
                     or function.get("arguments")
                     or (function.get("name") and not _repeats_known_call(st, call))
                 ):
@@ -523,12 +531,12 @@ class Normalizer:
                         f"choice {st.index}: a tool call arrived after the choice finished", n
                     )
         function_call = delta.get("function_call")
-        if isinstance(function_call, Mapping) and function_call.get("arguments"):
+        if _is_map(function_call) and function_call.get("arguments"):
             raise ChunkError(
                 f"choice {st.index}: 'function_call' arrived after the choice finished", n
             )
         logprobs = entry.get("logprobs")
-        if isinstance(logprobs, Mapping) and (logprobs.get("content") or logprobs.get("refusal")):
+        if _is_map(logprobs) and (logprobs.get("content") or logprobs.get("refusal")):
             raise ChunkError(f"choice {st.index}: logprobs arrived after the choice finished", n)
         for key in _MESSAGE_DATA_KEYS:
             value = delta.get(key)
@@ -541,7 +549,7 @@ class Normalizer:
         self, st: _Choice, entry: object, position: int, n: int, out: list[StreamEvent]
     ) -> None:
         where = f"choice {st.index}: tool_calls[{position}]"
-        if not isinstance(entry, Mapping):
+        if not _is_map(entry):
             raise ChunkError(f"{where} must be an object, got {_type_name(entry)}", n)
         provider_index = entry.get("index")
         if provider_index is not None and provider_index.__class__ is not int:
@@ -745,7 +753,7 @@ class Normalizer:
         if not self._choices:
             problem = "the stream ended before any choice arrived"
         else:
-            parts = []
+            parts: list[str] = []
             for choice, call in open_calls:
                 label = f"{call.name!r}" if call.name else "unnamed"
                 parts.append(f"tool call {call.index} ({label}) of choice {choice}")
@@ -765,12 +773,12 @@ class Normalizer:
 
 
 def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
-    if isinstance(chunk, Mapping):
+    if _is_map(chunk):
         return chunk
     dump = getattr(chunk, "model_dump", None)
     if dump is not None:  # `openai` and LiteLLM chunks (pydantic models), read without import
         data = dump(exclude_unset=True, warnings=False)
-        if isinstance(data, Mapping):
+        if _is_map(data):
             return data
     if isinstance(chunk, (str, bytes)):
         raise ChunkError(f"expected a chunk object, got text: {chunk[:60]!r}", n)
@@ -787,7 +795,7 @@ def _opt_str(data: Mapping[str, Any], key: str, n: int) -> str | None:
 def _function_fields(function: object, where: str, n: int) -> tuple[str | None, str | None]:
     if function is None:
         return None, None
-    if not isinstance(function, Mapping):
+    if not _is_map(function):
         raise ChunkError(f"{where}: 'function' must be an object, got {_type_name(function)}", n)
     name = function.get("name")
     if name is not None and name.__class__ is not str:
@@ -800,9 +808,9 @@ def _function_fields(function: object, where: str, n: int) -> tuple[str | None, 
 
 def _repeats_known_call(st: _Choice, entry: object) -> bool:
     """True if a tool-call entry after the finish only repeats a finished call's header."""
-    if not isinstance(entry, Mapping):
+    if not _is_map(entry):
         return False
     function = entry.get("function")
-    name = function.get("name") if isinstance(function, Mapping) else None
+    name = function.get("name") if _is_map(function) else None
     call_id = entry.get("id")
     return any(call.name == name and (not call_id or call_id == call.id) for call in st.calls)

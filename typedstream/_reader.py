@@ -28,7 +28,6 @@ from ._sse import SSEDecoder, SSEEvent
 
 __all__ = ["Feeder", "aclose_source", "close_source"]
 
-_TEXT: Final = (bytes, bytearray, memoryview, str)
 _DONE_BYTES: Final = b"[DONE]"
 
 
@@ -48,13 +47,13 @@ class Feeder:
         """Take one item from the source and return the events it completes."""
         if item.__class__ is dict:
             return self.normalizer.feed(item)
-        if isinstance(item, _TEXT):
+        raw = _text(item)
+        if raw is not None:
             if self.sse is None:
-                if item.__class__ is str and not self.lines and item.strip() == DONE:
+                if not self.lines and raw.strip() == _DONE_BYTES and isinstance(item, str):
                     return self._done()
                 self.sse = SSEDecoder()
                 self.normalizer.expect_done = True
-            raw = item.encode() if isinstance(item, str) else bytes(item)
             if self.lines:
                 return self._events(self.sse.feed_line(raw))
             return self._events(self.sse.feed(raw))
@@ -99,14 +98,27 @@ class Feeder:
                 out += self._done()
                 return
             try:
-                chunk = jiter.from_json(data)
+                chunk: Any = jiter.from_json(data)
             except ValueError as exc:
                 if event != "error":
                     raise self.normalizer.reject(f"malformed JSON ({exc}): {data[:80]!r}") from None
                 chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
-            if event == "error" and not (isinstance(chunk, dict) and "error" in chunk):
+            if event == "error" and not (chunk.__class__ is dict and "error" in chunk):
                 chunk = {"error": chunk}
             out += feed(chunk)
+
+
+def _text(item: object) -> bytes | None:
+    """The bytes of a raw SSE piece, or None for anything else."""
+    if isinstance(item, bytes):
+        return item
+    if isinstance(item, str):
+        return item.encode()
+    if isinstance(item, bytearray):
+        return bytes(item)
+    if isinstance(item, memoryview):
+        return item.tobytes()
+    return None
 
 
 def close_source(source: object) -> None:
