@@ -53,6 +53,7 @@ WRONG_FINISH_REASON = """
 """
 
 
+@pytest.mark.typing
 @pytest.mark.parametrize(
     ("snippet", "code"),
     [
