@@ -5,6 +5,7 @@ OpenAI chunks back.
 the parts that need them import them on first use.
 """
 
+from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
 from ._errors import (
     ChunkError,
@@ -36,6 +37,7 @@ from ._events import (
     event_to_json,
 )
 from ._normalizer import Normalizer
+from ._openai_out import ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
 
 __version__ = "0.1.0"
 
@@ -44,6 +46,7 @@ __all__ = [
     "AsyncEventStream",
     "ChoiceFinished",
     "ChunkError",
+    "Deviation",
     "EventStream",
     "FinishReason",
     "IncompleteStreamError",
@@ -67,7 +70,12 @@ __all__ = [
     "TypedStreamError",
     "Usage",
     "aevents",
+    "ato_openai_chunks",
+    "ato_sse",
+    "check_openai_chunks",
     "event_from_json",
     "event_to_json",
     "events",
+    "to_openai_chunks",
+    "to_sse",
 ]

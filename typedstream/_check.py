@@ -1,0 +1,505 @@
+"""The exactness checker: does a chunk stream look exactly like what OpenAI sends?
+
+How it works. :func:`check_openai_chunks` walks the chunks once, in order, keeping a little
+state per stream (the first envelope, the usage and moderation chunks) and per choice (started,
+finished, the tool calls seen and the one streaming). Each chunk is checked against the rules in
+:data:`RULES`, and every break is reported as a :class:`Deviation` naming the 1-based chunk
+number, the rule, the place and the offending value. Checking never stops at the first
+deviation, and a malformed part of a chunk is reported and skipped, never raised.
+
+The rules are what ``openai-stream-semantics.md`` documents as OpenAI's own behaviour. What
+varies between real OpenAI recordings is deliberately not checked: how the role and the first
+tool-call header are packed into chunks, key order, ``usage: null`` versus no ``usage`` key,
+``refusal``/``logprobs`` keys that carry no value (present as null, or absent), and the random
+``obfuscation`` padding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, TypeGuard
+
+__all__ = ["OPENAI_USAGE_KEYS", "RULES", "Deviation", "check_openai_chunks", "is_list", "is_map"]
+
+OPENAI_USAGE_KEYS: Final[Mapping[str, tuple[str, ...] | None]] = {
+    "prompt_tokens": None,
+    "completion_tokens": None,
+    "total_tokens": None,
+    "prompt_tokens_details": ("cached_tokens", "audio_tokens", "cache_write_tokens"),
+    "completion_tokens_details": (
+        "reasoning_tokens",
+        "audio_tokens",
+        "accepted_prediction_tokens",
+        "rejected_prediction_tokens",
+    ),
+}
+"""The usage fields OpenAI sends (``openai`` ``CompletionUsage``); nested keys per detail object."""
+
+RULES: Final[Mapping[str, str]] = {
+    # chunk level
+    "not-an-object": "a chunk is not a JSON object",
+    "missing-key": "an envelope key (id, object, created, model, choices) is missing",
+    "wrong-type": "a known key has a value of the wrong JSON type",
+    "wrong-object": 'object is not "chat.completion.chunk"',
+    "empty-id": "the response id is empty",
+    "envelope-changed": (
+        "id, created, model, system_fingerprint or service_tier differs from the first chunk"
+    ),
+    "non-openai-key": "a key OpenAI does not send",
+    "multiple-choices": "more than one choice in a chunk",
+    "empty-chunk": "a chunk with no choices carries neither usage nor moderation",
+    "usage-with-choices": "usage on a chunk with choices (OpenAI sends it on a choices: [] chunk)",
+    "usage-repeated": "a second usage chunk",
+    "chunk-after-usage": "a chunk with choices after the usage chunk",
+    "moderation-not-alone": "moderation on a chunk that carries choices or usage",
+    "chunk-after-moderation": "a chunk after the moderation chunk",
+    # choice level
+    "finish-reason-key-missing": "a choice without the finish_reason key (OpenAI sends null)",
+    "choice-after-finish": "a chunk for a choice after its finish chunk",
+    "role-missing": 'the first chunk of a choice has no role "assistant"',
+    "wrong-role": 'role is not "assistant"',
+    "role-repeated": "role repeated after the first chunk of the choice",
+    "null-key": "a delta key sent as null where OpenAI omits it",
+    "text-on-role-chunk": 'text on the role chunk (OpenAI sends content "" or null there)',
+    "empty-fragment": "an empty content, refusal or arguments fragment",
+    "finish-delta-not-empty": "the finish chunk's delta is not {}",
+    "logprobs-on-finish": "logprobs on the finish chunk (OpenAI sends null)",
+    "unknown-finish-reason": "a finish_reason outside OpenAI's vocabulary",
+    "unfinished-choice": "a choice never got its finish chunk",
+    # tool calls
+    "tool-calls-not-one": "not exactly one tool-call entry in a chunk",
+    "tool-call-without-index": "a tool-call entry without an integer index",
+    "tool-index-not-dense": "a new tool call's index is not the next one (0, 1, 2, …)",
+    "calls-interleaved": "a fragment for an earlier tool call after a later call started",
+    "incomplete-header": "a tool call's first entry lacks its id, type, name or arguments",
+    "wrong-tool-type": 'a tool call type other than "function"',
+    "arguments-in-header": 'arguments in a tool call\'s header (OpenAI sends "" there)',
+    "id-on-continuation": "a tool call id repeated on a continuation fragment",
+    "type-on-continuation": "type repeated on a continuation fragment",
+    "name-on-continuation": "the function name repeated on a continuation fragment",
+    "continuation-without-arguments": "a continuation entry without an arguments fragment",
+}
+"""Every rule id the checker reports, with what it means."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """One place where a chunk stream differs from what OpenAI sends."""
+
+    chunk: int
+    """1-based number of the chunk (0 for a problem of the whole stream, at its end)."""
+    rule: str
+    """Stable rule id (kebab-case), a key of :data:`typedstream.check.RULES`."""
+    message: str
+    """What is wrong, in words."""
+    path: str
+    """Where in the chunk, e.g. ``choices[0].delta.tool_calls[0].type`` (``""``: the chunk)."""
+    value: Any = None
+    """The offending value."""
+
+    def __str__(self) -> str:
+        where = f" at {self.path}" if self.path else ""
+        return f"chunk {self.chunk}: {self.message} [{self.rule}]{where}: {self.value!r}"
+
+
+_OBJECT: Final = "chat.completion.chunk"
+_ENVELOPE: Final = ("id", "object", "created", "model", "choices")
+_COMPARED: Final = ("id", "created", "model", "system_fingerprint", "service_tier")
+_TOP_KEYS: Final = frozenset(
+    {*_ENVELOPE, "system_fingerprint", "service_tier", "usage", "obfuscation", "moderation"}
+)
+_CHOICE_KEYS: Final = frozenset({"index", "delta", "logprobs", "finish_reason"})
+_DELTA_KEYS: Final = frozenset({"role", "content", "refusal", "tool_calls", "function_call"})
+_ENTRY_KEYS: Final = frozenset({"index", "id", "type", "function"})
+_FUNCTION_KEYS: Final = frozenset({"name", "arguments"})
+_LOGPROBS_KEYS: Final = frozenset({"content", "refusal"})
+_TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes", "top_logprobs"})
+_TOP_TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes"})
+_FINISH_REASONS: Final = frozenset(
+    {"stop", "length", "tool_calls", "content_filter", "function_call"}
+)
+_MISSING: Final = object()
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, typed for JSON objects."""
+    return isinstance(value, Mapping)
+
+
+def is_list(value: object) -> TypeGuard[list[Any]]:
+    """``isinstance(value, list)``, typed for JSON arrays."""
+    return isinstance(value, list)
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+class _ChoiceState:
+    __slots__ = ("calls", "current", "finished", "legacy_started")
+
+    def __init__(self) -> None:
+        self.finished = False
+        self.calls = 0  # tool calls started so far (the next index is this)
+        self.current: int | None = None  # index of the call streaming now
+        self.legacy_started = False
+
+
+class _Checker:
+    __slots__ = ("choices", "envelope", "moderation", "n", "out", "usage")
+
+    def __init__(self) -> None:
+        self.out: list[Deviation] = []
+        self.n = 0
+        self.envelope: dict[str, object] | None = None
+        self.choices: dict[int, _ChoiceState] = {}
+        self.usage: int | None = None  # chunk number of the usage chunk
+        self.moderation: int | None = None
+
+    def flag(self, rule: str, path: str, value: object = None, detail: str = "") -> None:
+        message = RULES[rule] + (f" ({detail})" if detail else "")
+        self.out.append(Deviation(self.n, rule, message, path, value))
+
+    def unknown_keys(self, data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
+        for key, value in data.items():
+            if key not in allowed:
+                self.flag("non-openai-key", f"{path}.{key}" if path else str(key), value)
+
+    # -- chunk level -----------------------------------------------------------------------
+
+    def chunk(self, item: object) -> None:
+        self.n += 1
+        data = _as_data(item)
+        if data is None:
+            self.flag("not-an-object", "", item, _type_name(item))
+            return
+        if self.moderation is not None:
+            self.flag("chunk-after-moderation", "", None, f"moderation in chunk {self.moderation}")
+        self.unknown_keys(data, _TOP_KEYS, "")
+        self.envelope_keys(data)
+        choices = data.get("choices")
+        if not is_list(choices):
+            return  # reported as missing or of the wrong type
+        usage = data.get("usage")
+        moderation = data.get("moderation")
+        if usage is not None:
+            self.check_usage(usage, bool(choices))
+        if moderation is not None:
+            if not is_map(moderation):
+                self.flag("wrong-type", "moderation", moderation, _type_name(moderation))
+            elif choices or usage is not None:
+                self.flag("moderation-not-alone", "moderation", None)
+            self.moderation = self.n
+        if not choices:
+            if usage is None and moderation is None:
+                self.flag("empty-chunk", "choices", choices)
+            return
+        if self.usage is not None and self.usage != self.n:
+            self.flag("chunk-after-usage", "choices", None, f"usage in chunk {self.usage}")
+        if len(choices) > 1:
+            self.flag("multiple-choices", "choices", len(choices))
+        for position, choice in enumerate(choices):
+            self.choice(choice, f"choices[{position}]")
+
+    def envelope_keys(self, data: Mapping[str, Any]) -> None:
+        for key in _ENVELOPE:
+            if key not in data:
+                self.flag("missing-key", key)
+        checks: tuple[tuple[str, type, bool], ...] = (
+            ("id", str, False),
+            ("object", str, False),
+            ("created", int, False),
+            ("model", str, False),
+            ("choices", list, False),
+            ("system_fingerprint", str, True),
+            ("service_tier", str, True),
+        )
+        valid: dict[str, object] = {}
+        for key, kind, nullable in checks:
+            value = data.get(key, _MISSING)
+            if value is _MISSING:
+                continue
+            if (value is None and nullable) or (
+                isinstance(value, kind) and not isinstance(value, bool)
+            ):
+                valid[key] = value
+            else:
+                self.flag(
+                    "wrong-type", key, value, f"expected {kind.__name__}, got {_type_name(value)}"
+                )
+        if "object" in valid and valid["object"] != _OBJECT:
+            self.flag("wrong-object", "object", valid["object"])
+        if valid.get("id") == "":
+            self.flag("empty-id", "id", "")
+        compared = {key: data.get(key, _MISSING) for key in _COMPARED}
+        if self.envelope is None:
+            self.envelope = compared
+            return
+        for key in _COMPARED:
+            value = compared[key]
+            if key in _ENVELOPE and (value is _MISSING or key not in valid):
+                continue  # already reported as missing or of the wrong type
+            first = self.envelope[key]
+            if value != first or (value is _MISSING) != (first is _MISSING):
+                shown = "absent" if first is _MISSING else repr(first)
+                self.flag(
+                    "envelope-changed",
+                    key,
+                    None if value is _MISSING else value,
+                    f"chunk 1 had {shown}",
+                )
+
+    def check_usage(self, usage: object, with_choices: bool) -> None:
+        if not is_map(usage):
+            self.flag("wrong-type", "usage", usage, f"expected object, got {_type_name(usage)}")
+            return
+        if with_choices:
+            self.flag("usage-with-choices", "usage", usage)
+        elif self.usage is not None:
+            self.flag("usage-repeated", "usage", usage, f"first usage in chunk {self.usage}")
+        if self.usage is None:
+            self.usage = self.n
+        for key, value in usage.items():
+            nested = OPENAI_USAGE_KEYS.get(key, _MISSING)
+            if nested is _MISSING:
+                self.flag("non-openai-key", f"usage.{key}", value)
+            elif isinstance(nested, tuple) and is_map(value):
+                for inner, inner_value in value.items():
+                    if inner not in nested:
+                        self.flag("non-openai-key", f"usage.{key}.{inner}", inner_value)
+
+    # -- choice level ----------------------------------------------------------------------
+
+    def choice(self, choice: object, path: str) -> None:
+        if not is_map(choice):
+            self.flag("wrong-type", path, choice, f"expected object, got {_type_name(choice)}")
+            return
+        self.unknown_keys(choice, _CHOICE_KEYS, path)
+        index = choice.get("index")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            self.flag("wrong-type", f"{path}.index", index, "expected a non-negative integer")
+            return
+        st = self.choices.get(index)
+        first = st is None
+        if st is None:
+            st = self.choices[index] = _ChoiceState()
+        if st.finished:
+            self.flag("choice-after-finish", f"{path}.index", index)
+            return
+        delta = choice.get("delta")
+        if not is_map(delta):
+            self.flag(
+                "wrong-type", f"{path}.delta", delta, f"expected object, got {_type_name(delta)}"
+            )
+            delta = _EMPTY
+        if "finish_reason" not in choice:
+            self.flag("finish-reason-key-missing", path)
+        finish = choice.get("finish_reason")
+        logprobs = choice.get("logprobs")
+        if logprobs is not None:
+            self.check_logprobs(logprobs, f"{path}.logprobs")
+        self.delta(st, delta, first, f"{path}.delta")
+        if finish is None:
+            return
+        if not isinstance(finish, str):
+            self.flag("wrong-type", f"{path}.finish_reason", finish, _type_name(finish))
+        elif finish not in _FINISH_REASONS:
+            self.flag("unknown-finish-reason", f"{path}.finish_reason", finish)
+        if delta:
+            self.flag("finish-delta-not-empty", f"{path}.delta", dict(delta))
+        if logprobs is not None:
+            self.flag("logprobs-on-finish", f"{path}.logprobs", logprobs)
+        st.finished = True
+
+    def check_logprobs(self, logprobs: object, path: str) -> None:
+        if not is_map(logprobs):
+            self.flag("wrong-type", path, logprobs, f"expected object, got {_type_name(logprobs)}")
+            return
+        self.unknown_keys(logprobs, _LOGPROBS_KEYS, path)
+        for key in ("content", "refusal"):
+            entries = logprobs.get(key)
+            if entries is None:
+                continue
+            if not is_list(entries):
+                self.flag("wrong-type", f"{path}.{key}", entries, "expected a list")
+                continue
+            for i, entry in enumerate(entries):
+                if is_map(entry):
+                    self.unknown_keys(entry, _TOKEN_KEYS, f"{path}.{key}[{i}]")
+                    for j, top in enumerate(entry.get("top_logprobs") or ()):
+                        if is_map(top):
+                            where = f"{path}.{key}[{i}].top_logprobs[{j}]"
+                            self.unknown_keys(top, _TOP_TOKEN_KEYS, where)
+
+    def delta(self, st: _ChoiceState, delta: Mapping[str, Any], first: bool, path: str) -> None:
+        self.unknown_keys(delta, _DELTA_KEYS, path)
+        role = delta.get("role", _MISSING)
+        if first:
+            if role is _MISSING or role is None:
+                self.flag("role-missing", path)
+        elif role is not _MISSING:
+            self.flag("role-repeated" if role is not None else "null-key", f"{path}.role", role)
+        if role is not _MISSING and role is not None and role != "assistant":
+            self.flag("wrong-role", f"{path}.role", role)
+        for key in ("content", "refusal"):
+            value = delta.get(key, _MISSING)
+            if value is _MISSING or value is None:
+                if value is None and key == "content" and not first:
+                    self.flag("null-key", f"{path}.content", None)
+                continue
+            if not isinstance(value, str):
+                self.flag(
+                    "wrong-type",
+                    f"{path}.{key}",
+                    value,
+                    f"expected string, got {_type_name(value)}",
+                )
+            elif first and value:
+                self.flag("text-on-role-chunk", f"{path}.{key}", value)
+            elif not first and not value:
+                self.flag("empty-fragment", f"{path}.{key}", value)
+        for key in ("tool_calls", "function_call"):
+            value = delta.get(key, _MISSING)
+            if value is None:
+                self.flag("null-key", f"{path}.{key}", None)
+        tool_calls = delta.get("tool_calls")
+        if tool_calls is not None:
+            self.tool_calls(st, tool_calls, f"{path}.tool_calls")
+        function_call = delta.get("function_call")
+        if function_call is not None:
+            self.function_call(st, function_call, f"{path}.function_call")
+
+    # -- tool calls ------------------------------------------------------------------------
+
+    def tool_calls(self, st: _ChoiceState, tool_calls: object, path: str) -> None:
+        if not is_list(tool_calls):
+            self.flag(
+                "wrong-type", path, tool_calls, f"expected list, got {_type_name(tool_calls)}"
+            )
+            return
+        if len(tool_calls) != 1:
+            self.flag("tool-calls-not-one", path, len(tool_calls))
+        for position, entry in enumerate(tool_calls):
+            self.tool_entry(st, entry, f"{path}[{position}]")
+
+    def tool_entry(self, st: _ChoiceState, entry: object, path: str) -> None:
+        if not is_map(entry):
+            self.flag("wrong-type", path, entry, f"expected object, got {_type_name(entry)}")
+            return
+        self.unknown_keys(entry, _ENTRY_KEYS, path)
+        function = entry.get("function", _MISSING)
+        if function is not _MISSING and function is not None:
+            if is_map(function):
+                self.unknown_keys(function, _FUNCTION_KEYS, f"{path}.function")
+            else:
+                self.flag("wrong-type", f"{path}.function", function, _type_name(function))
+                function = _MISSING
+        index = entry.get("index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            self.flag("tool-call-without-index", f"{path}.index", index)
+            return
+        fn: Mapping[str, Any] = function if is_map(function) else {}
+        if index >= st.calls:  # a new call: its header
+            if index != st.calls:
+                self.flag("tool-index-not-dense", f"{path}.index", index, f"expected {st.calls}")
+            st.calls = index + 1
+            st.current = index
+            call_id = entry.get("id")
+            if not isinstance(call_id, str) or not call_id:
+                self.flag("incomplete-header", f"{path}.id", call_id, "no id")
+            kind = entry.get("type", _MISSING)
+            if kind is _MISSING or kind is None:
+                self.flag("incomplete-header", f"{path}.type", None, "no type")
+            elif kind != "function":
+                self.flag("wrong-tool-type", f"{path}.type", kind)
+            self.header_function(fn, f"{path}.function")
+            return
+        if st.current is not None and index < st.current:
+            self.flag("calls-interleaved", f"{path}.index", index, f"call {st.current} started")
+        for key, rule in (("id", "id-on-continuation"), ("type", "type-on-continuation")):
+            if key in entry:
+                self.flag(rule, f"{path}.{key}", entry[key])
+        self.continuation_function(fn, f"{path}.function")
+
+    def function_call(self, st: _ChoiceState, function_call: object, path: str) -> None:
+        if not is_map(function_call):
+            self.flag("wrong-type", path, function_call, _type_name(function_call))
+            return
+        self.unknown_keys(function_call, _FUNCTION_KEYS, path)
+        if not st.legacy_started:
+            st.legacy_started = True
+            self.header_function(function_call, path)
+        else:
+            self.continuation_function(function_call, path)
+
+    def header_function(self, function: Mapping[str, Any], path: str) -> None:
+        name = function.get("name")
+        if not isinstance(name, str) or not name:
+            self.flag("incomplete-header", f"{path}.name", name, "no function name")
+        arguments = function.get("arguments", _MISSING)
+        if arguments is _MISSING or arguments is None:
+            self.flag("incomplete-header", f"{path}.arguments", None, 'no arguments ""')
+        elif not isinstance(arguments, str):
+            self.flag("wrong-type", f"{path}.arguments", arguments, _type_name(arguments))
+        elif arguments:
+            self.flag("arguments-in-header", f"{path}.arguments", arguments)
+
+    def continuation_function(self, function: Mapping[str, Any], path: str) -> None:
+        if "name" in function:
+            self.flag("name-on-continuation", f"{path}.name", function["name"])
+        arguments = function.get("arguments")
+        if arguments is None:
+            self.flag("continuation-without-arguments", path, dict(function) or None)
+        elif not isinstance(arguments, str):
+            self.flag("wrong-type", f"{path}.arguments", arguments, _type_name(arguments))
+        elif not arguments:
+            self.flag("empty-fragment", f"{path}.arguments", arguments)
+
+    # -- end -------------------------------------------------------------------------------
+
+    def end(self) -> None:
+        self.n = 0
+        for index, st in self.choices.items():
+            if not st.finished:
+                self.flag("unfinished-choice", f"choice {index}", index)
+
+
+def _as_data(item: object) -> Mapping[str, Any] | None:
+    if is_map(item):
+        return item
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        data = dump(mode="json", exclude_unset=True)
+        if is_map(data):
+            return data
+    return None
+
+
+def check_openai_chunks(
+    chunks: Iterable[Mapping[str, Any] | Any], *, complete: bool = True
+) -> list[Deviation]:
+    """Check chunks against OpenAI's streaming semantics; return every deviation, in order.
+
+    Args:
+        chunks: Wire chunks as decoded JSON objects, or chunk objects (``openai``
+            ``ChatCompletionChunk``; anything with ``model_dump()`` is read through
+            ``model_dump(mode="json", exclude_unset=True)``). Not an SSE body: decode it first
+            (the ``[DONE]`` terminator is not a chunk).
+        complete: The chunks are a whole stream, so every choice must have finished. Pass
+            ``False`` to check a prefix (a stream cut off by an error).
+
+    Returns:
+        One :class:`Deviation` per break of a rule in :data:`RULES`: empty when the chunks
+        are exactly what OpenAI sends. What legitimately varies between real OpenAI streams
+        (how role and the first tool-call header are packed, key order, ``usage: null``
+        versus absent, ``refusal``/``logprobs`` keys carrying no value, ``obfuscation``) is
+        never reported.
+    """
+    checker = _Checker()
+    for item in chunks:
+        checker.chunk(item)
+    if complete:
+        checker.end()
+    return checker.out
