@@ -5,6 +5,7 @@ OpenAI chunks back.
 the parts that need them import them on first use.
 """
 
+from ._accumulate import Accumulator, PartialMode, aaccumulate, accumulate
 from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
 from ._errors import (
@@ -38,10 +39,12 @@ from ._events import (
 )
 from ._normalizer import Normalizer
 from ._openai_out import ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
+from ._tools import Tool, ToolCall, Tools, UnknownToolError
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accumulator",
     "ArgumentsDelta",
     "AsyncEventStream",
     "ChoiceFinished",
@@ -53,6 +56,7 @@ __all__ = [
     "Logprobs",
     "Moderation",
     "Normalizer",
+    "PartialMode",
     "ProviderData",
     "ProviderError",
     "RawChunk",
@@ -64,11 +68,17 @@ __all__ = [
     "StreamStarted",
     "TextDelta",
     "TextDone",
+    "Tool",
     "ToolArgumentsError",
+    "ToolCall",
     "ToolCallDone",
     "ToolCallStarted",
+    "Tools",
     "TypedStreamError",
+    "UnknownToolError",
     "Usage",
+    "aaccumulate",
+    "accumulate",
     "aevents",
     "ato_openai_chunks",
     "ato_sse",

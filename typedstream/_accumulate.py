@@ -1,0 +1,629 @@
+"""Events back into the completion a non-streamed call would have returned.
+
+How it works. :class:`Accumulator` is sans-IO: :meth:`Accumulator.add` takes one event at a
+time and only updates small per-choice and per-call records; nothing is joined or built
+until asked. Every string (text, reasoning, refusal, tool arguments, reasoning-detail text)
+is a :class:`_Text`: a list of fragments joined on demand, and the joined string is cached
+(and kept as the list's only element) until the next fragment arrives, so a stream of n
+fragments costs O(n) however it is read. :meth:`Accumulator.completion` builds an
+``openai.types.chat.ChatCompletion`` from the records on each call (a fresh object: later
+events never change a snapshot already handed out); :func:`accumulate` and
+:func:`aaccumulate` are loops over an accumulator.
+
+The completion is built the way the ``openai`` client builds the responses it returns
+(``model_construct``, which builds nested models too, without validation), so a provider's
+off-spec values (an unknown ``service_tier``, usage extras such as ``cost``) pass through
+instead of failing a finished stream. Fields and their defaults:
+
+* ``id``, ``model``, ``created``, ``system_fingerprint``, ``service_tier`` come from
+  :class:`~typedstream.StreamStarted`; without one (or where it holds ``None``) they are
+  ``""``, ``""``, ``0``, ``None``, ``None`` -- the placeholders Azure itself sends in its
+  preamble. ``object`` is ``"chat.completion"``.
+* one choice per choice index seen, in index order, each with ``role="assistant"``;
+  ``content`` is the joined text, or ``None`` when no text came but a refusal or a tool
+  call did, or ``""`` when nothing came at all (what the API returns non-streamed);
+  ``refusal`` is the joined refusal or ``None``; ``tool_calls`` (``id``, ``type="function"``,
+  ``name``, ``arguments``, plus any tool-level provider data) or ``None``; the legacy
+  ``function_call`` for calls the provider sent in that form; ``logprobs`` with the
+  ``content``/``refusal`` lists of the :class:`~typedstream.Logprobs` events concatenated, or
+  ``None``; ``finish_reason`` the normalized reason -- ``None`` while the choice has not
+  finished, as in the ``openai`` SDK's ``ChatCompletionStreamState.current_completion_snapshot``.
+* ``usage`` is a ``CompletionUsage`` built from the :class:`~typedstream.Usage` event (the
+  last non-null usage of the stream; provider extras such as ``cost`` are kept as extra
+  fields), or ``None``. OpenAI moderation results are kept as ``moderation`` (a field of
+  ``ChatCompletion`` in recent ``openai`` versions, an extra field in older ones).
+
+Reasoning and the provider data a provider needs back on the next turn are kept on the
+message under the extension keys LiteLLM reads back, merged the way LiteLLM's own
+``stream_chunk_builder`` merges them (``litellm_core_utils/streaming_chunk_builder_utils.py``):
+
+* ``reasoning_content``: the joined :class:`~typedstream.ReasoningDelta` text.
+* ``thinking_blocks``: fragment text accumulates until a fragment carries a ``signature``,
+  which closes a ``{"type": "thinking", "thinking", "signature"}`` block; a
+  ``redacted_thinking`` fragment is a block of its own. As in LiteLLM, thinking text never
+  closed by a signature makes no block (Anthropic rejects unsigned blocks; the text stays in
+  ``reasoning_content``).
+* ``provider_specific_fields``: the dicts are merged key by key, later values winning, and
+  streamed ``citation`` values are collected into ``citations`` (LiteLLM's shape).
+* ``reasoning_details`` (OpenRouter): entries with the same ``index`` are one detail whose
+  ``text``/``summary``/``data`` fragments are concatenated and whose other keys take the
+  latest non-null value; entries without an index are appended.
+* any other key: dicts are merged, lists extended, anything else replaced. Tool-level data
+  (``provider_specific_fields``, Gemini's ``extra_content``) is merged the same way onto
+  its tool call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
+
+from ._errors import ToolArgumentsError
+from ._events import (
+    ArgumentsDelta,
+    ChoiceFinished,
+    FinishReason,
+    Logprobs,
+    Moderation,
+    ProviderData,
+    RawChunk,
+    ReasoningDelta,
+    ReasoningDone,
+    RefusalDelta,
+    RefusalDone,
+    StreamEvent,
+    StreamStarted,
+    TextDelta,
+    TextDone,
+    ToolCallDone,
+    ToolCallStarted,
+    Usage,
+)
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletion
+
+__all__ = ["Accumulator", "PartialMode", "aaccumulate", "accumulate"]
+
+PartialMode: TypeAlias = Literal["trailing-strings", "on"]
+"""How :meth:`Accumulator.partial_arguments` treats a string still being streamed:
+``"trailing-strings"`` keeps it as far as it came (``{"city": "Par"}``), for UIs that show
+arguments as they are typed; ``"on"`` leaves it out until its closing quote (``{}``)."""
+
+# reasoning_details fields that arrive in fragments (OpenRouter streams `text` piecewise).
+_DETAIL_TEXT_KEYS: Final = frozenset({"text", "summary", "data"})
+
+
+class _Text:
+    """A string kept as fragments, joined on demand and cached until the next fragment."""
+
+    __slots__ = ("_joined", "_parts")
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._joined: str | None = ""
+
+    def __bool__(self) -> bool:
+        return bool(self._parts)
+
+    def add(self, fragment: str) -> None:
+        self._parts.append(fragment)
+        self._joined = None
+
+    def set(self, text: str) -> None:
+        self._parts = [text] if text else []
+        self._joined = text
+
+    def get(self) -> str:
+        joined = self._joined
+        if joined is None:
+            joined = self._joined = "".join(self._parts)
+            self._parts = [joined]  # the next join starts from one piece
+        return joined
+
+
+class _Call:
+    """One tool call of one choice."""
+
+    __slots__ = ("arguments", "data", "done", "id", "index", "legacy", "name", "partial")
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.id = ""
+        self.name = ""
+        self.legacy = False
+        self.done = False
+        self.arguments = _Text()
+        self.data: dict[str, Any] = {}  # tool-level provider data
+        self.partial: tuple[PartialMode, Any] | None = None  # cached partial parse
+
+
+class _Choice:
+    """Everything received for one choice."""
+
+    __slots__ = (
+        "calls",
+        "data",
+        "details",
+        "fields",
+        "finish",
+        "index",
+        "logprobs",
+        "reasoning",
+        "refusal",
+        "text",
+        "thinking",
+    )
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.text = _Text()
+        self.reasoning = _Text()
+        self.refusal = _Text()
+        self.calls: dict[int, _Call] = {}
+        # [content entries, refusal entries], each None until a Logprobs event brings some.
+        self.logprobs: list[list[dict[str, Any]] | None] | None = None
+        self.finish: FinishReason | None = None
+        self.thinking: _ThinkingBlocks | None = None
+        self.details: _ReasoningDetails | None = None
+        self.fields: _ProviderFields | None = None
+        self.data: dict[str, Any] = {}  # message-level provider data under other keys
+
+    def call(self, index: int) -> _Call:
+        call = self.calls.get(index)
+        if call is None:
+            call = self.calls[index] = _Call(index)
+        return call
+
+
+class Accumulator:
+    """Rebuild the completion from typed events, incrementally (sans-IO).
+
+    Feed it the events of one stream with :meth:`add`; at any moment ask for the current
+    text, reasoning or refusal of a choice, the current arguments of a tool call, their
+    partial parse, or the whole :meth:`completion` so far::
+
+        acc = typedstream.Accumulator()
+        for event in typedstream.events(stream):
+            acc.add(event)
+            if isinstance(event, typedstream.ArgumentsDelta):
+                show(acc.partial_arguments(event.index, choice=event.choice))
+        completion = acc.completion()
+
+    Queries about a choice or call that has not appeared yet answer with what has arrived
+    for it: ``""`` (or ``None`` for :meth:`partial_arguments`).
+    """
+
+    __slots__ = ("_choices", "_moderation", "_started", "_usage")
+
+    def __init__(self) -> None:
+        self._started: StreamStarted | None = None
+        self._choices: dict[int, _Choice] = {}
+        self._usage: dict[str, Any] | None = None
+        self._moderation: dict[str, Any] | None = None
+
+    # -- input -----------------------------------------------------------------------------
+
+    def add(self, event: StreamEvent) -> None:
+        """Take one event.
+
+        Raises:
+            TypeError: ``event`` is not a typedstream event (e.g. a raw chunk: pass the
+                source through :func:`typedstream.events` first).
+        """
+        match event:
+            case TextDelta():
+                self._choice(event.choice).text.add(event.text)
+            case ArgumentsDelta():
+                call = self._choice(event.choice).call(event.index)
+                call.arguments.add(event.delta)
+                call.partial = None
+            case ReasoningDelta():
+                self._choice(event.choice).reasoning.add(event.text)
+            case RefusalDelta():
+                self._choice(event.choice).refusal.add(event.text)
+            case Logprobs():
+                self._logprobs(event)
+            case ToolCallStarted():
+                call = self._choice(event.choice).call(event.index)
+                call.id, call.name, call.legacy = event.id, event.name, event.legacy
+            case ToolCallDone():
+                call = self._choice(event.choice).call(event.index)
+                call.id, call.name, call.legacy = event.id, event.name, event.legacy
+                call.done = True
+                if call.arguments.get() != event.arguments:  # the event's text is the call
+                    call.arguments.set(event.arguments)
+                    call.partial = None
+            case ChoiceFinished():
+                st = self._choice(event.choice)
+                if st.finish is None:
+                    st.finish = event.reason
+            case StreamStarted():
+                self._started = event
+            case ProviderData():
+                self._provider_data(event)
+            case Usage():
+                self._usage = dict(event.usage)
+            case Moderation():
+                self._moderation = dict(event.moderation)
+            case TextDone():
+                self._choice(event.choice).text.set(event.text)
+            case ReasoningDone():
+                self._choice(event.choice).reasoning.set(event.text)
+            case RefusalDone():
+                self._choice(event.choice).refusal.set(event.text)
+            case RawChunk():
+                pass
+            case _:
+                raise TypeError(
+                    f"expected a typedstream event, got {type(event).__name__}: pass the "
+                    "source through typedstream.events() first"
+                )
+
+    def extend(self, events: Iterable[StreamEvent]) -> None:
+        """Take several events, in order (e.g. what ``Normalizer.feed`` returned)."""
+        for event in events:
+            self.add(event)
+
+    def _choice(self, index: int) -> _Choice:
+        st = self._choices.get(index)
+        if st is None:
+            st = self._choices[index] = _Choice(index)
+        return st
+
+    def _logprobs(self, event: Logprobs) -> None:
+        st = self._choice(event.choice)
+        if st.logprobs is None:
+            st.logprobs = [None, None]
+        for slot, entries in enumerate((event.content, event.refusal)):
+            if entries:
+                kept = st.logprobs[slot]
+                if kept is None:
+                    st.logprobs[slot] = list(entries)
+                else:
+                    kept.extend(entries)
+
+    def _provider_data(self, event: ProviderData) -> None:
+        st = self._choice(event.choice)
+        key, value = event.key, event.value
+        if event.tool_index is not None:
+            data = st.call(event.tool_index).data
+            data[key] = _merge(data.get(key), value)
+        elif key == "thinking_blocks":
+            if st.thinking is None:
+                st.thinking = _ThinkingBlocks()
+            st.thinking.add(value)
+        elif key == "reasoning_details":
+            if st.details is None:
+                st.details = _ReasoningDetails()
+            st.details.add(value)
+        elif key == "provider_specific_fields":
+            if st.fields is None:
+                st.fields = _ProviderFields()
+            st.fields.add(value)
+        else:
+            st.data[key] = _merge(st.data.get(key), value)
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def started(self) -> StreamStarted | None:
+        """The stream's :class:`~typedstream.StreamStarted` event, once it arrived."""
+        return self._started
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The usage object of the :class:`~typedstream.Usage` event, once it arrived."""
+        return self._usage
+
+    @property
+    def choices(self) -> tuple[int, ...]:
+        """The indexes of the choices seen so far, in order."""
+        return tuple(sorted(self._choices))
+
+    def finished(self, choice: int = 0) -> bool:
+        """True once ``choice`` has its :class:`~typedstream.ChoiceFinished`."""
+        st = self._choices.get(choice)
+        return st is not None and st.finish is not None
+
+    def text(self, choice: int = 0) -> str:
+        """The text of ``choice`` so far."""
+        st = self._choices.get(choice)
+        return "" if st is None else st.text.get()
+
+    def reasoning(self, choice: int = 0) -> str:
+        """The reasoning of ``choice`` so far."""
+        st = self._choices.get(choice)
+        return "" if st is None else st.reasoning.get()
+
+    def refusal(self, choice: int = 0) -> str:
+        """The refusal of ``choice`` so far."""
+        st = self._choices.get(choice)
+        return "" if st is None else st.refusal.get()
+
+    def arguments(self, index: int, *, choice: int = 0) -> str:
+        """The JSON text of tool call ``index`` (dense, as in the events) so far."""
+        call = self._call(index, choice)
+        return "" if call is None else call.arguments.get()
+
+    def partial_arguments(
+        self, index: int, *, choice: int = 0, mode: PartialMode = "trailing-strings"
+    ) -> Any:
+        """The arguments of tool call ``index`` so far, parsed as far as they go.
+
+        Parsed with ``jiter`` in partial mode: open objects and arrays are closed, a
+        trailing key without a value is left out, a number at the very end may still grow
+        (``1`` of what becomes ``12``), and a string still streaming is kept as far as it
+        came (``mode="trailing-strings"``, the default, for UIs) or left out
+        (``mode="on"``). The result is cached until the next fragment of the call.
+
+        Returns:
+            The value parsed so far (usually a ``dict``), or ``None`` while the call has
+            no arguments.
+
+        Raises:
+            ToolArgumentsError: the text so far is not a prefix of any JSON value (no
+                later fragment can repair it).
+        """
+        call = self._call(index, choice)
+        if call is None:
+            return None
+        cached = call.partial
+        if cached is not None and cached[0] == mode:
+            return cached[1]
+        text = call.arguments.get()
+        if not text.strip():
+            return None
+        import jiter
+
+        try:
+            value = jiter.from_json(text.encode(), partial_mode=mode)
+        except ValueError as exc:
+            raise ToolArgumentsError(
+                f"arguments are not valid JSON: {exc}",
+                arguments=text,
+                id=call.id,
+                name=call.name,
+            ) from exc
+        call.partial = (mode, value)
+        return value
+
+    def _call(self, index: int, choice: int) -> _Call | None:
+        st = self._choices.get(choice)
+        return None if st is None else st.calls.get(index)
+
+    # -- the completion --------------------------------------------------------------------
+
+    def completion(self) -> ChatCompletion:
+        """The completion so far, as ``openai.types.chat.ChatCompletion``.
+
+        A new object on every call. Choices that have not finished have
+        ``finish_reason=None`` (as in the ``openai`` SDK's snapshot); tool calls still
+        streaming have the arguments received so far. See the module documentation for
+        every field and its default.
+        """
+        from openai.types.chat import ChatCompletion
+
+        started = self._started
+        data: dict[str, Any] = {
+            "id": "",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "",
+            "choices": [_choice_data(self._choices[i]) for i in sorted(self._choices)],
+            "system_fingerprint": None,
+            "service_tier": None,
+            "usage": None if self._usage is None else dict(self._usage),
+        }
+        if started is not None:
+            data["id"] = started.id or ""
+            data["model"] = started.model or ""
+            if started.created is not None:
+                data["created"] = started.created
+            data["system_fingerprint"] = started.system_fingerprint
+            data["service_tier"] = started.service_tier
+        if self._moderation is not None:
+            data["moderation"] = dict(self._moderation)
+        return ChatCompletion.model_construct(**data)
+
+
+def _choice_data(st: _Choice) -> dict[str, Any]:
+    tool_calls: list[dict[str, Any]] = []
+    function_call: dict[str, Any] | None = None
+    for index in sorted(st.calls):
+        call = st.calls[index]
+        if not call.name:
+            continue  # provider data for a call whose ToolCallStarted has not come yet
+        function = {"name": call.name, "arguments": call.arguments.get()}
+        if call.legacy and function_call is None:
+            function_call = function
+        else:  # a second legacy call cannot be a `function_call`: listed, not lost
+            tool_calls.append(
+                {"id": call.id, "type": "function", "function": function, **call.data}
+            )
+    text = st.text.get()
+    refusal = st.refusal.get()
+    if text:
+        content: str | None = text
+    elif refusal or tool_calls or function_call is not None:
+        content = None
+    else:
+        content = ""
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": content,
+        "refusal": refusal or None,
+        "tool_calls": tool_calls or None,
+        "function_call": function_call,
+    }
+    if st.reasoning:
+        message["reasoning_content"] = st.reasoning.get()
+    if st.thinking is not None and st.thinking.blocks:
+        message["thinking_blocks"] = [dict(block) for block in st.thinking.blocks]
+    if st.details is not None and st.details.entries:
+        message["reasoning_details"] = st.details.snapshot()
+    if st.fields is not None:
+        fields = st.fields.snapshot()
+        if fields:
+            message["provider_specific_fields"] = fields
+    for key, value in st.data.items():
+        message[key] = _copy(value)
+    logprobs = None
+    if st.logprobs is not None:
+        content_lp, refusal_lp = st.logprobs
+        logprobs = {
+            "content": None if content_lp is None else list(content_lp),
+            "refusal": None if refusal_lp is None else list(refusal_lp),
+        }
+    return {"index": st.index, "message": message, "finish_reason": st.finish, "logprobs": logprobs}
+
+
+class _ThinkingBlocks:
+    """LiteLLM's ``get_combined_thinking_content``, incrementally."""
+
+    __slots__ = ("blocks", "parts")
+
+    def __init__(self) -> None:
+        self.blocks: list[dict[str, Any]] = []
+        self.parts: list[str] = []  # thinking text not yet closed by a signature
+
+    def add(self, value: object) -> None:
+        for fragment in _objects(value):  # LiteLLM reads only block objects
+            if fragment.get("type") == "redacted_thinking":
+                self.parts = []  # LiteLLM flushes here: unsigned text makes no block
+                data = fragment.get("data")
+                if data:
+                    self.blocks.append({"type": "redacted_thinking", "data": data})
+                continue
+            text = fragment.get("thinking")
+            if isinstance(text, str) and text:
+                self.parts.append(text)
+            signature = fragment.get("signature")
+            if signature:
+                self.blocks.append(
+                    {"type": "thinking", "thinking": "".join(self.parts), "signature": signature}
+                )
+                self.parts = []
+
+
+class _ReasoningDetails:
+    """OpenRouter ``reasoning_details`` fragments, merged by their ``index``."""
+
+    __slots__ = ("by_index", "entries")
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.by_index: dict[int, dict[str, Any]] = {}
+
+    def add(self, value: object) -> None:
+        for item in _objects(value):
+            index = item.get("index")
+            entry: dict[str, Any] | None = (
+                self.by_index.get(index) if isinstance(index, int) else None
+            )
+            if entry is None:
+                entry = {}
+                self.entries.append(entry)
+                if isinstance(index, int):
+                    self.by_index[index] = entry
+            for key, part in item.items():
+                if key in _DETAIL_TEXT_KEYS and isinstance(part, str):
+                    text = entry.get(key)
+                    if not isinstance(text, _Text):
+                        text = entry[key] = _Text()
+                    if part:
+                        text.add(part)
+                elif part is not None or key not in entry:
+                    entry[key] = part
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        return [
+            {k: v.get() if isinstance(v, _Text) else _copy(v) for k, v in entry.items()}
+            for entry in self.entries
+        ]
+
+
+class _ProviderFields:
+    """LiteLLM's merge of message-level ``provider_specific_fields``."""
+
+    __slots__ = ("citations", "fields")
+
+    def __init__(self) -> None:
+        self.citations: list[Any] = []
+        self.fields: dict[str, Any] = {}
+
+    def add(self, value: object) -> None:
+        if not isinstance(value, Mapping):
+            return  # LiteLLM merges dicts only
+        for key, item in cast("Mapping[str, Any]", value).items():
+            if key == "citation":
+                if item is not None:
+                    self.citations.append(item)
+            else:
+                self.fields[key] = item
+
+    def snapshot(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.citations:
+            # LiteLLM's `_joined_streamed_citations`: a list of lists stays one; single
+            # citation objects become one list inside a list.
+            if all(isinstance(c, list) for c in self.citations):
+                out["citations"] = _copy(self.citations)
+            else:
+                out["citations"] = [_copy(self.citations)]
+        for key, item in self.fields.items():
+            out[key] = _copy(item)
+        return out
+
+
+def _objects(value: object) -> Iterator[Mapping[str, Any]]:
+    """The JSON objects of a list (or a lone object); anything else is not data we merge."""
+    items = cast("list[object]", value) if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, Mapping):
+            yield cast("Mapping[str, Any]", item)
+
+
+def _merge(old: Any, new: Any) -> Any:
+    if isinstance(old, dict) and isinstance(new, Mapping):
+        return {**cast("dict[str, Any]", old), **_copy(new)}
+    if isinstance(old, list) and isinstance(new, list):
+        kept: list[Any] = old  # pyright: ignore[reportUnknownVariableType]
+        return kept + _copy(new)
+    return _copy(new)
+
+
+def _copy(value: Any) -> Any:
+    # Snapshots must not share mutable containers with the accumulator or the events.
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in cast("Mapping[str, Any]", value).items()}
+    if isinstance(value, list):
+        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return [_copy(v) for v in items]
+    return value
+
+
+def accumulate(events: Iterable[StreamEvent]) -> ChatCompletion:
+    """The completion the events of one stream add up to.
+
+    ``accumulate(typedstream.events(stream))`` returns what a non-streamed call would have
+    returned: every choice with its text, refusal, tool calls, finish reason and logprobs,
+    the envelope, usage, and the reasoning and provider data to send back on the next turn
+    (see :class:`Accumulator` and the module documentation for each field).
+
+    Errors raised while iterating ``events`` (``IncompleteStreamError``,
+    ``ProviderError``, ...) propagate; feed an :class:`Accumulator` yourself to keep what
+    arrived before them.
+    """
+    acc = Accumulator()
+    for event in events:
+        acc.add(event)
+    return acc.completion()
+
+
+async def aaccumulate(events: AsyncIterable[StreamEvent]) -> ChatCompletion:
+    """The async twin of :func:`accumulate`: ``await aaccumulate(typedstream.aevents(s))``."""
+    acc = Accumulator()
+    async for event in events:
+        acc.add(event)
+    return acc.completion()
