@@ -90,7 +90,7 @@ class Deviation:
     chunk: int
     """1-based number of the chunk (0 for a problem of the whole stream, at its end)."""
     rule: str
-    """Stable rule id (kebab-case), a key of :data:`typedstream.check.RULES`."""
+    """Stable rule id (kebab-case), e.g. ``type-on-continuation``; :attr:`message` explains it."""
     message: str
     """What is wrong, in words."""
     path: str
@@ -99,8 +99,9 @@ class Deviation:
     """The offending value."""
 
     def __str__(self) -> str:
+        place = f"chunk {self.chunk}" if self.chunk else "end of stream"
         where = f" at {self.path}" if self.path else ""
-        return f"chunk {self.chunk}: {self.message} [{self.rule}]{where}: {self.value!r}"
+        return f"{place}: {self.message} [{self.rule}]{where}: {self.value!r}"
 
 
 _OBJECT: Final = "chat.completion.chunk"
@@ -243,12 +244,13 @@ class _Checker:
                 continue  # already reported as missing or of the wrong type
             first = self.envelope[key]
             if value != first or (value is _MISSING) != (first is _MISSING):
-                shown = "absent" if first is _MISSING else repr(first)
+                was = "no such key" if first is _MISSING else repr(first)
+                now = "no such key" if value is _MISSING else repr(value)
                 self.flag(
                     "envelope-changed",
                     key,
                     None if value is _MISSING else value,
-                    f"chunk 1 had {shown}",
+                    f"chunk 1 had {was}, this chunk has {now}",
                 )
 
     def check_usage(self, usage: object, with_choices: bool) -> None:
