@@ -125,11 +125,16 @@ def close_source(source: object) -> None:
     """Close a sync source by the protocol of the contract (§4).
 
     ``close()`` when the source has it; a LiteLLM ``CustomStreamWrapper`` has no sync
-    ``close()``, so the stream it wraps (``completion_stream``) is closed instead.
+    ``close()``, so the stream it wraps (``completion_stream``) is closed instead. Some
+    LiteLLM provider iterators (Anthropic's, in 1.106) have no ``close()`` either: then the
+    httpx line iterator they read is closed, which releases the HTTP connection.
     """
     close = getattr(source, "close", None)
     if close is None:
-        close = getattr(getattr(source, "completion_stream", None), "close", None)
+        inner = getattr(source, "completion_stream", None)
+        close = getattr(inner, "close", None)
+        if close is None and inner is not None:
+            close = getattr(_lines(inner, "response_iterator"), "close", None)
     if callable(close):
         result = close()
         if inspect.isawaitable(result):  # an async close cannot run here; do not leak it
@@ -138,14 +143,33 @@ def close_source(source: object) -> None:
 
 async def aclose_source(source: object) -> None:
     """Close an async source: ``aclose()`` when present (LiteLLM), else ``close()``
-    (``openai`` ``AsyncStream``), awaited when it returns an awaitable."""
+    (``openai`` ``AsyncStream``), awaited when it returns an awaitable.
+
+    LiteLLM's ``aclose()`` only closes a provider iterator that has ``aclose()`` or
+    ``close()``; for one with neither (Anthropic's, in 1.106) the httpx line iterator it
+    reads is closed afterwards, which releases the HTTP connection.
+    """
+    inner = getattr(source, "completion_stream", None)  # LiteLLM's aclose() drops it
     close = getattr(source, "aclose", None) or getattr(source, "close", None)
     if close is None:
-        close = getattr(getattr(source, "completion_stream", None), "close", None)
+        close = getattr(inner, "close", None)
     if callable(close):
         result = close()
         if inspect.isawaitable(result):
             await result
+    if inner is not None and not hasattr(inner, "aclose") and not hasattr(inner, "close"):
+        aclose = getattr(_lines(inner, "async_response_iterator"), "aclose", None)
+        if callable(aclose):
+            result = aclose()
+            if inspect.isawaitable(result):
+                await result
+
+
+def _lines(provider_iterator: object, name: str) -> object:
+    # LiteLLM provider iterators keep the httpx `iter_lines()`/`aiter_lines()` generator
+    # they read as `response_iterator`/`async_response_iterator` (or `streaming_response`).
+    lines = getattr(provider_iterator, name, None)
+    return lines if lines is not None else getattr(provider_iterator, "streaming_response", None)
 
 
 def _discard(awaitable: Any) -> None:
