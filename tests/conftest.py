@@ -95,6 +95,7 @@ def loopback() -> Iterator[LoopbackProvider]:
     """The built-in loopback provider, started once per session and always stopped."""
     with LoopbackProvider() as provider:
         yield provider
+    assert not provider.errors, f"the loopback provider failed: {provider.errors!r}"
 
 
 @pytest.fixture(scope="session")

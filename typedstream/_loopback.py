@@ -32,6 +32,7 @@ import http.server
 import json
 import select
 import socket
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -386,6 +387,14 @@ class _Server(http.server.ThreadingHTTPServer):
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            return  # a client dropped an idle keep-alive connection, or it timed out
+        if error is not None:
+            self.provider.errors.append(error)
+        super().handle_error(request, client_address)
+
     def track(self, conn: socket.socket, opened: bool) -> None:
         with self._lock:
             if opened:
@@ -415,6 +424,8 @@ class LoopbackProvider:
     def __init__(self) -> None:
         self.exchanges: list[Exchange] = []
         """Every request answered so far, in order of arrival."""
+        self.errors: list[BaseException] = []
+        """Unexpected errors raised while answering (a bug in the server if not empty)."""
         self.connections_opened = 0
         self.connections_closed = 0
         self._lock = threading.Lock()

@@ -96,6 +96,7 @@ def test_every_request_is_recorded(loopback: LoopbackProvider) -> None:
     assert exchange.body == body
     assert exchange.scenario == "openai_toolsonly"
     assert exchange.status == 200
+    assert exchange.wait(5)
     assert exchange.frames_sent == len(recording("wire_openai_toolsonly.jsonl").chunks())
     assert exchange.completed
     assert not exchange.disconnected
