@@ -367,7 +367,7 @@ def test_a_choice_with_nothing_has_empty_content() -> None:
 
 def test_an_unfinished_choice_has_no_finish_reason_like_the_sdk_snapshot() -> None:
     (choice,) = accumulate([TextDelta("partial")]).choices
-    assert choice.finish_reason is None  # type: ignore[comparison-overlap]
+    assert choice.finish_reason is None
 
 
 def test_choices_come_in_index_order_whatever_order_they_arrived_in() -> None:
@@ -578,7 +578,7 @@ def test_snapshot_of_a_call_still_streaming_has_its_arguments_so_far() -> None:
     acc.extend(normalizer.feed(tools(call(0, "call_1", "f", '{"a": '))))
     (choice,) = acc.completion().choices
     assert calls_of(choice.message) == [("call_1", "function", "f", '{"a": ')]
-    assert choice.finish_reason is None  # type: ignore[comparison-overlap]
+    assert choice.finish_reason is None
 
 
 # -- Provider data: merged as LiteLLM merges it --------------------------------------------
