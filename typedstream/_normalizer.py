@@ -672,10 +672,11 @@ class Normalizer:
 
     def _call_done(self, st: _Choice, call: _Call, n: int | None, out: list[StreamEvent]) -> None:
         if not call.started:
+            # At the end of the stream no chunk is being read: blame the one that opened it.
             raise ChunkError(
                 f"choice {st.index}: tool call {call.index} (started in chunk {call.chunk}) "
                 "never received a function name",
-                n,
+                call.chunk if n is None else n,
             )
         call.done = True
         arguments = "".join(call.parts)

