@@ -12,10 +12,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from builders import call, chunk, tools
+from builders import body, call, chunk, tools, without_start
 
 import typedstream
-from typedstream import ChunkError, StreamEvent
+from typedstream import ChoiceFinished, ChunkError, StreamEvent, TextDelta
 
 
 def drive(source: Any, mode: str, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
@@ -64,3 +64,19 @@ def test_a_nameless_call_at_the_end_of_the_stream_names_the_chunk_that_started_i
         f"chunk {started_in}: choice 0: tool call 0 (started in chunk {started_in}) "
         "never received a function name"
     )
+
+
+def test_a_str_piece_with_a_lone_surrogate_in_a_data_line_is_a_chunk_error(mode: str) -> None:
+    # Fuzz seed 30318: `str.encode()` raised UnicodeEncodeError out of events().
+    good = body(chunk({"content": "a"}), done=False).decode()
+    events, error = drive([good, 'data: {"x": "\ud800"}\n\n'], mode)
+    assert isinstance(error, ChunkError)
+    assert error.chunk == 2
+    assert str(error).startswith("chunk 2: malformed JSON")
+    assert without_start(events) == [TextDelta("a")]
+
+
+def test_a_lone_surrogate_in_an_sse_comment_is_ignored(mode: str) -> None:
+    events, error = drive([": \ud800\n\n", body(chunk({"content": "a"}, "stop")).decode()], mode)
+    assert error is None
+    assert without_start(events) == [TextDelta("a"), ChoiceFinished("stop", "stop")]

@@ -113,7 +113,9 @@ def _text(item: object) -> bytes | None:
     if isinstance(item, bytes):
         return item
     if isinstance(item, str):
-        return item.encode()
+        # A lone surrogate has no UTF-8 form: keep it as invalid bytes, so that a data line
+        # holding one is a ChunkError naming its chunk (and a comment holding one is ignored).
+        return item.encode("utf-8", "surrogatepass")
     if isinstance(item, bytearray):
         return bytes(item)
     if isinstance(item, memoryview):
