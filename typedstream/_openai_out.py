@@ -31,7 +31,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+)
+from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Final
 
 from ._check import OPENAI_USAGE_KEYS, is_map
@@ -547,21 +556,7 @@ def to_openai_chunks(
         model=model,
         created=created,
     )
-    return _chunks(events, writer, cls)
-
-
-def _chunks(
-    events: Iterable[StreamEvent], writer: ChunkWriter, cls: Any
-) -> Iterator[ChatCompletionChunk]:
-    items = iter(events)
-    try:
-        for event in items:
-            for wire in writer.write(event):
-                yield _as_chunk_object(cls, wire)
-        for wire in writer.close():
-            yield _as_chunk_object(cls, wire)
-    finally:
-        close_source(items)
+    return _chunks(_wire(events, writer), cls)
 
 
 def ato_openai_chunks(
@@ -583,21 +578,7 @@ def ato_openai_chunks(
         model=model,
         created=created,
     )
-    return _achunks(events, writer, cls)
-
-
-async def _achunks(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ChunkWriter, cls: Any
-) -> AsyncIterator[ChatCompletionChunk]:
-    items = _aiter(events)
-    try:
-        async for event in items:
-            for wire in writer.write(event):
-                yield _as_chunk_object(cls, wire)
-        for wire in writer.close():
-            yield _as_chunk_object(cls, wire)
-    finally:
-        await aclose_source(items)
+    return _achunks(_awire(events, writer), cls)
 
 
 def to_sse(
@@ -629,24 +610,7 @@ def to_sse(
         model=model,
         created=created,
     )
-    return _sse(events, writer, error_frame)
-
-
-def _sse(events: Iterable[StreamEvent], writer: ChunkWriter, error_frame: bool) -> Iterator[bytes]:
-    items = iter(events)
-    try:
-        for event in items:
-            for wire in writer.write(event):
-                yield _frame(wire)
-        for wire in writer.close():
-            yield _frame(wire)
-    except Exception as exc:
-        if error_frame:
-            yield _error_frame(exc)
-        raise
-    finally:
-        close_source(items)
-    yield _DONE_FRAME
+    return _sse(_wire(events, writer), error_frame)
 
 
 def ato_sse(
@@ -668,41 +632,84 @@ def ato_sse(
         model=model,
         created=created,
     )
-    return _asse(events, writer, error_frame)
+    return _asse(_awire(events, writer), error_frame)
 
 
-async def _asse(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent],
-    writer: ChunkWriter,
-    error_frame: bool,
-) -> AsyncIterator[bytes]:
-    items = _aiter(events)
+# The loops. One sync and one async generator drive the writer; the sinks only convert
+# what they yield, and close it (and so the events) when they are left early.
+
+
+def _wire(events: Iterable[StreamEvent], writer: ChunkWriter) -> Generator[WireChunk, None, None]:
+    items = iter(events)
+    try:
+        for event in items:
+            yield from writer.write(event)
+        yield from writer.close()
+    finally:
+        close_source(items)
+
+
+async def _awire(
+    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ChunkWriter
+) -> AsyncGenerator[WireChunk, None]:
+    items = aiter(events) if isinstance(events, AsyncIterable) else _from_sync(iter(events))
     try:
         async for event in items:
             for wire in writer.write(event):
-                yield _frame(wire)
+                yield wire
         for wire in writer.close():
-            yield _frame(wire)
-    except Exception as exc:
-        if error_frame:
-            yield _error_frame(exc)
-        raise
+            yield wire
     finally:
         await aclose_source(items)
-    yield _DONE_FRAME
 
 
-def _aiter(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent],
-) -> AsyncIterator[StreamEvent]:
-    if isinstance(events, AsyncIterable):
-        return aiter(events)
-    return _from_sync(iter(events))
-
-
-async def _from_sync(items: Iterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+async def _from_sync(items: Iterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
     try:
         for item in items:
             yield item
     finally:
         close_source(items)
+
+
+def _chunks(
+    wires: Generator[WireChunk, None, None], cls: Any
+) -> Generator[ChatCompletionChunk, None, None]:
+    with closing(wires):
+        for wire in wires:
+            yield _as_chunk_object(cls, wire)
+
+
+async def _achunks(
+    wires: AsyncGenerator[WireChunk, None], cls: Any
+) -> AsyncGenerator[ChatCompletionChunk, None]:
+    async with aclosing(wires):
+        async for wire in wires:
+            yield _as_chunk_object(cls, wire)
+
+
+def _sse(
+    wires: Generator[WireChunk, None, None], error_frame: bool
+) -> Generator[bytes, None, None]:
+    with closing(wires):
+        try:
+            for wire in wires:
+                yield _frame(wire)
+        except Exception as exc:
+            if error_frame:
+                yield _error_frame(exc)
+            raise
+    yield _DONE_FRAME
+
+
+async def _asse(
+    wires: AsyncGenerator[WireChunk, None], error_frame: bool
+) -> AsyncGenerator[bytes, None]:
+    async with aclosing(wires):
+        try:
+            async for wire in wires:
+                yield _frame(wire)
+        except Exception as exc:
+            if error_frame:
+                yield _error_frame(exc)
+            raise
+    yield _DONE_FRAME
