@@ -460,6 +460,20 @@ def test_completion_returns_independent_snapshots() -> None:
     assert again["provider_specific_fields"] == {"a": [1], "b": 2}
 
 
+def test_snapshots_share_no_usage_data_with_the_event_or_each_other() -> None:
+    event = Usage({"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2, "x": {"y": 1}})
+    acc = Accumulator()
+    acc.add(event)
+    first = acc.completion().usage
+    assert first is not None
+    assert first.model_extra is not None
+    first.model_extra["x"]["y"] = 2
+    second = acc.completion().usage
+    assert second is not None
+    assert second.model_extra == {"x": {"y": 1}}
+    assert event.usage["x"] == {"y": 1}
+
+
 def test_adding_something_that_is_not_an_event_is_a_type_error() -> None:
     with pytest.raises(TypeError, match=r"typedstream\.events\(\)"):
         Accumulator().add({"choices": []})  # type: ignore[arg-type]

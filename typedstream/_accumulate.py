@@ -413,7 +413,7 @@ class Accumulator:
             "choices": [_choice_data(self._choices[i]) for i in sorted(self._choices)],
             "system_fingerprint": None,
             "service_tier": None,
-            "usage": None if self._usage is None else dict(self._usage),
+            "usage": None if self._usage is None else _copy(self._usage),
         }
         if started is not None:
             data["id"] = started.id or ""
@@ -423,7 +423,7 @@ class Accumulator:
             data["system_fingerprint"] = started.system_fingerprint
             data["service_tier"] = started.service_tier
         if self._moderation is not None:
-            data["moderation"] = dict(self._moderation)
+            data["moderation"] = _copy(self._moderation)
         return ChatCompletion.model_construct(**data)
 
 
@@ -472,8 +472,8 @@ def _choice_data(st: _Choice) -> dict[str, Any]:
     if st.logprobs is not None:
         content_lp, refusal_lp = st.logprobs
         logprobs = {
-            "content": None if content_lp is None else list(content_lp),
-            "refusal": None if refusal_lp is None else list(refusal_lp),
+            "content": None if content_lp is None else _copy(content_lp),
+            "refusal": None if refusal_lp is None else _copy(refusal_lp),
         }
     return {"index": st.index, "message": message, "finish_reason": st.finish, "logprobs": logprobs}
 
