@@ -15,7 +15,14 @@ import pytest
 from builders import body, call, chunk, tools, without_start
 
 import typedstream
-from typedstream import ChoiceFinished, ChunkError, StreamEvent, TextDelta
+from typedstream import (
+    ArgumentsDelta,
+    ChoiceFinished,
+    ChunkError,
+    IncompleteStreamError,
+    StreamEvent,
+    TextDelta,
+)
 
 
 def drive(source: Any, mode: str, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
@@ -80,3 +87,17 @@ def test_a_lone_surrogate_in_an_sse_comment_is_ignored(mode: str) -> None:
     events, error = drive([": \ud800\n\n", body(chunk({"content": "a"}, "stop")).decode()], mode)
     assert error is None
     assert without_start(events) == [TextDelta("a"), ChoiceFinished("stop", "stop")]
+
+
+def test_the_last_sse_event_completed_by_a_final_cr_is_delivered_before_incomplete(
+    mode: str,
+) -> None:
+    # Fuzz seed 40655: with CR line endings the blank line that ends the last event is a
+    # final lone CR, known only when the body ends; its events were dropped when the end
+    # then raised IncompleteStreamError - the consumer never saw a fragment typedstream
+    # had already counted into the open call.
+    cr_body = body(tools(call(0, "c", "f", '{"a"')), tools(call(0, arguments=": 1")), done=False)
+    events, error = drive(cr_body.replace(b"\n", b"\r"), mode)
+    assert isinstance(error, IncompleteStreamError)
+    assert error.open_tool_calls == ((0, 0, "f", '{"a": 1'),)
+    assert [e.delta for e in events if isinstance(e, ArgumentsDelta)] == ['{"a"', ": 1"]

@@ -17,6 +17,7 @@ protocol they share.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from typing import Any, Final
 
 import jiter
@@ -63,16 +64,18 @@ class Feeder:
             )
         return self.normalizer.feed(item)
 
-    def close(self) -> list[StreamEvent]:
-        """The source ended: return the events of a complete end (or raise)."""
+    def close(self) -> Iterator[StreamEvent]:
+        """The source ended: yield the events of a complete end (or raise).
+
+        A generator, so that the events of a last SSE event that only the end of the body
+        completes (a final lone CR) are delivered before the error of an incomplete end.
+        """
         if self.error is not None:
             raise self.error
-        out: list[StreamEvent] = []
         if not self.done and self.sse is not None:
-            out = self._events(self.sse.close())
+            yield from self._events(self.sse.close())
         if not self.done:
-            out += self.normalizer.close()
-        return out
+            yield from self.normalizer.close()
 
     def _done(self) -> list[StreamEvent]:
         self.done = True
