@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 from litellm_cases import ANTHROPIC_SIGNATURE, BY_NAME, CASES, GEMINI_SIGNATURE, Case
 from naive import rebuild
+from openai.lib.streaming.chat import ChatCompletionStreamState
 
 import typedstream
 from typedstream import (
@@ -25,6 +27,8 @@ from typedstream import (
     ToolCallDone,
     ToolCallStarted,
     Usage,
+    check_openai_chunks,
+    to_openai_chunks,
 )
 from typedstream._loopback import LoopbackProvider
 
@@ -73,11 +77,39 @@ def check_stream(case: Case, events: list[StreamEvent], loopback: LoopbackProvid
     assert isinstance(typed[0], StreamStarted)
     assert isinstance(typed[-1], Usage)
 
+    check_openai_output(case, typed, ids)
+
     exchange = loopback.last()
     assert exchange.scenario == case.scenario
     assert exchange.wait(5)  # the client may be done before the server's thread is
     assert exchange.completed
     assert_request_carried_the_tools(case, exchange.body)
+
+
+def check_openai_output(case: Case, typed: list[StreamEvent], ids: list[str | None]) -> None:
+    """to_openai_chunks() passes the checker and real consumers rebuild the calls from it."""
+    chunks = list(to_openai_chunks(typed))
+    dumped = [chunk.model_dump(mode="json", exclude_unset=True) for chunk in chunks]
+    assert check_openai_chunks(dumped) == []
+
+    state: Any = ChatCompletionStreamState()
+    for chunk in chunks:
+        state.handle_chunk(chunk)
+    (choice,) = state.get_final_completion().choices
+    assert choice.finish_reason == "tool_calls"
+    assert (choice.message.content or "") == case.text
+    rebuilt = [(t.id, t.function.name, t.function.arguments) for t in choice.message.tool_calls]
+    expected = [(call_id, c[1], c[2]) for call_id, c in zip(ids, case.calls, strict=True)]
+    assert rebuilt == expected
+    usage = state.get_final_completion().usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == case.usage
+
+    message = swarm_merge(deltas(chunks))
+    assert [
+        (call["id"], call["type"], call["function"]["name"], call["function"]["arguments"])
+        for call in message["tool_calls"]
+    ] == [(call_id, "function", name, args) for call_id, name, args in rebuilt]
+    assert message["content"] == case.text
 
 
 def assert_request_carried_the_tools(case: Case, body: Any) -> None:
@@ -168,7 +200,7 @@ def test_litellm_gemini_sends_each_call_whole(litellm: Any, loopback: LoopbackPr
 # -- The founding bug --------------------------------------------------------------------------
 
 
-def swarm_merge(deltas: list[dict[str, Any]]) -> dict[str, Any]:
+def swarm_merge(stream: list[dict[str, Any]]) -> dict[str, Any]:
     """OpenAI Swarm's streaming merge loop (swarm/core.py and swarm/util.py), as published.
 
     It concatenates every string field of every delta, so a field that should come once but
@@ -189,7 +221,7 @@ def swarm_merge(deltas: list[dict[str, Any]]) -> dict[str, Any]:
         "function_call": None,
         "tool_calls": {},
     }
-    for delta in deltas:
+    for delta in stream:
         delta.pop("role", None)
         delta.pop("sender", None)
         tool_calls = delta.pop("tool_calls", None)
@@ -204,14 +236,9 @@ def swarm_merge(deltas: list[dict[str, Any]]) -> dict[str, Any]:
     return message
 
 
-def litellm_deltas(chunks: list[Any]) -> list[dict[str, Any]]:
+def deltas(chunks: Iterable[Any]) -> list[dict[str, Any]]:
     """Each chunk's first delta as JSON, the way Swarm reads it (``delta.json()``)."""
-    out = []
-    for chunk in chunks:
-        if chunk.choices:
-            delta = chunk.choices[0].delta.model_dump(mode="json")
-            out.append({k: v for k, v in delta.items() if k != "provider_specific_fields"})
-    return out
+    return [chunk.choices[0].delta.model_dump(mode="json") for chunk in chunks if chunk.choices]
 
 
 def test_founding_bug_swarm_loop_over_raw_litellm_chunks_builds_functionfunction(
@@ -223,9 +250,23 @@ def test_founding_bug_swarm_loop_over_raw_litellm_chunks_builds_functionfunction
     """
     case = BY_NAME["openai_tools_usage"]
     chunks = list(litellm.completion(**case.kwargs(loopback)))
-    message = swarm_merge(litellm_deltas(chunks))
+    message = swarm_merge(deltas(chunks))
     assert [call["type"] for call in message["tool_calls"]] == ["function" * 5, "function" * 4]
     # The rest of the merge is right, which is what makes the bug easy to miss.
     assert [
         (c["id"], c["function"]["name"], c["function"]["arguments"]) for c in message["tool_calls"]
     ] == list(case.calls)
+
+
+def test_founding_bug_swarm_loop_over_typedstream_output_builds_the_exact_calls(
+    litellm: Any, loopback: LoopbackProvider
+) -> None:
+    case = BY_NAME["openai_tools_usage"]
+    stream = litellm.completion(**case.kwargs(loopback))
+    chunks = to_openai_chunks(typedstream.events(stream))
+    message = swarm_merge(deltas(chunks))
+    assert message["tool_calls"] == [
+        {"id": call_id, "type": "function", "function": {"name": name, "arguments": args}}
+        for call_id, name, args in case.calls
+    ]
+    assert message["content"] == "Let me check both."
