@@ -4,53 +4,19 @@ How it works. :class:`Accumulator` is sans-IO: :meth:`Accumulator.add` takes one
 time and only updates small per-choice and per-call records; nothing is joined or built
 until asked. Every string (text, reasoning, refusal, tool arguments, reasoning-detail text)
 is a :class:`_Text`: a list of fragments joined on demand, and the joined string is cached
-(and kept as the list's only element) until the next fragment arrives, so a stream of n
-fragments costs O(n) however it is read. :meth:`Accumulator.completion` builds an
-``openai.types.chat.ChatCompletion`` from the records on each call (a fresh object: later
-events never change a snapshot already handed out); :func:`accumulate` and
-:func:`aaccumulate` are loops over an accumulator.
+(and kept as the list's only element) until the next fragment arrives: accumulating n
+fragments is O(n), and a string is joined at most once per fragment however often it is
+read. :meth:`Accumulator.completion` builds an ``openai.types.chat.ChatCompletion`` from the
+records on each call (a fresh object: later events never change a snapshot already handed
+out); :func:`accumulate` and :func:`aaccumulate` are loops over an accumulator.
 
 The completion is built the way the ``openai`` client builds the responses it returns
 (``model_construct``, which builds nested models too, without validation), so a provider's
 off-spec values (an unknown ``service_tier``, usage extras such as ``cost``) pass through
-instead of failing a finished stream. Fields and their defaults:
-
-* ``id``, ``model``, ``created``, ``system_fingerprint``, ``service_tier`` come from
-  :class:`~typedstream.StreamStarted`; without one (or where it holds ``None``) they are
-  ``""``, ``""``, ``0``, ``None``, ``None`` -- the placeholders Azure itself sends in its
-  preamble. ``object`` is ``"chat.completion"``.
-* one choice per choice index seen, in index order, each with ``role="assistant"``;
-  ``content`` is the joined text, or ``None`` when no text came but a refusal or a tool
-  call did, or ``""`` when nothing came at all (what the API returns non-streamed);
-  ``refusal`` is the joined refusal or ``None``; ``tool_calls`` (``id``, ``type="function"``,
-  ``name``, ``arguments``, plus any tool-level provider data) or ``None``; the legacy
-  ``function_call`` for calls the provider sent in that form; ``logprobs`` with the
-  ``content``/``refusal`` lists of the :class:`~typedstream.Logprobs` events concatenated, or
-  ``None``; ``finish_reason`` the normalized reason -- ``None`` while the choice has not
-  finished, as in the ``openai`` SDK's ``ChatCompletionStreamState.current_completion_snapshot``.
-* ``usage`` is a ``CompletionUsage`` built from the :class:`~typedstream.Usage` event (the
-  last non-null usage of the stream; provider extras such as ``cost`` are kept as extra
-  fields), or ``None``. OpenAI moderation results are kept as ``moderation`` (a field of
-  ``ChatCompletion`` in recent ``openai`` versions, an extra field in older ones).
-
-Reasoning and the provider data a provider needs back on the next turn are kept on the
-message under the extension keys LiteLLM reads back, merged the way LiteLLM's own
-``stream_chunk_builder`` merges them (``litellm_core_utils/streaming_chunk_builder_utils.py``):
-
-* ``reasoning_content``: the joined :class:`~typedstream.ReasoningDelta` text.
-* ``thinking_blocks``: fragment text accumulates until a fragment carries a ``signature``,
-  which closes a ``{"type": "thinking", "thinking", "signature"}`` block; a
-  ``redacted_thinking`` fragment is a block of its own. As in LiteLLM, thinking text never
-  closed by a signature makes no block (Anthropic rejects unsigned blocks; the text stays in
-  ``reasoning_content``).
-* ``provider_specific_fields``: the dicts are merged key by key, later values winning, and
-  streamed ``citation`` values are collected into ``citations`` (LiteLLM's shape).
-* ``reasoning_details`` (OpenRouter): entries with the same ``index`` are one detail whose
-  ``text``/``summary``/``data`` fragments are concatenated and whose other keys take the
-  latest non-null value; entries without an index are appended.
-* any other key: dicts are merged, lists extended, anything else replaced. Tool-level data
-  (``provider_specific_fields``, Gemini's ``extra_content``) is merged the same way onto
-  its tool call.
+instead of failing a finished stream. Provider data is merged the way LiteLLM's
+``stream_chunk_builder`` merges it (``litellm_core_utils/streaming_chunk_builder_utils.py``),
+so the message goes back through LiteLLM unchanged; :meth:`Accumulator.completion` documents
+every field.
 """
 
 from __future__ import annotations
@@ -397,10 +363,50 @@ class Accumulator:
     def completion(self) -> ChatCompletion:
         """The completion so far, as ``openai.types.chat.ChatCompletion``.
 
-        A new object on every call. Choices that have not finished have
-        ``finish_reason=None`` (as in the ``openai`` SDK's snapshot); tool calls still
-        streaming have the arguments received so far. See the module documentation for
-        every field and its default.
+        A new object on every call, built like the responses the ``openai`` client returns
+        (``model_construct``, no validation), so a provider's off-spec values pass through.
+
+        - ``id``, ``model``, ``created``, ``system_fingerprint``, ``service_tier``: from
+          :class:`~typedstream.StreamStarted`; without one (or where it holds ``None``)
+          ``""``, ``""``, ``0``, ``None``, ``None`` -- the placeholders Azure itself sends.
+          ``object`` is ``"chat.completion"``.
+        - One choice per choice index seen, in index order, ``role="assistant"``:
+          ``content`` is the text, or ``None`` when no text came but a refusal or a tool
+          call did, or ``""`` when nothing came (what the API returns non-streamed);
+          ``refusal`` the refusal or ``None``; ``tool_calls`` (``id``, ``type="function"``,
+          ``name``, ``arguments``, plus tool-level provider data) or ``None``;
+          ``function_call`` for a call sent in the legacy form; ``logprobs`` with the
+          ``content``/``refusal`` entries of the :class:`~typedstream.Logprobs` events
+          concatenated, or ``None``; ``finish_reason`` the normalized reason, ``None``
+          while the choice has not finished (as in the ``openai`` SDK's
+          ``ChatCompletionStreamState.current_completion_snapshot``). A tool call still
+          streaming has the arguments received so far.
+        - ``usage``: a ``CompletionUsage`` from the :class:`~typedstream.Usage` event -- the
+          last non-null usage of the stream, provider extras such as ``cost`` kept as extra
+          fields -- or ``None``. (The SDK's snapshot takes ``usage`` from the last chunk, so
+          it loses it when OpenAI sends a ``moderation`` chunk with ``usage: null`` after the
+          usage chunk; LiteLLM's ``stream_chunk_builder`` makes up an estimate when none was
+          streamed. Neither happens here.) Moderation results are kept as ``moderation``.
+
+        Reasoning and the data a provider needs back on the next turn are kept on the message
+        under the keys LiteLLM reads back when the message is sent again, merged as LiteLLM's
+        ``stream_chunk_builder`` merges them (but for every choice, where LiteLLM keeps only
+        the first):
+
+        - ``reasoning_content``: the :class:`~typedstream.ReasoningDelta` text.
+        - ``thinking_blocks``: fragment text accumulates until a fragment carries a
+          ``signature``, which closes a ``{"type": "thinking", "thinking", "signature"}``
+          block; a ``redacted_thinking`` fragment is a block of its own. Thinking text never
+          closed by a signature makes no block (Anthropic rejects unsigned blocks; the text
+          stays in ``reasoning_content``).
+        - ``provider_specific_fields``: merged key by key, later values winning; streamed
+          ``citation`` values are collected into ``citations``.
+        - ``reasoning_details`` (OpenRouter): entries with the same ``index`` are one detail
+          whose ``text``/``summary``/``data`` fragments are concatenated and whose other keys
+          take the latest non-null value; entries without an index are appended.
+        - Any other key: dicts merged, lists extended, anything else replaced. Tool-level
+          data (``provider_specific_fields``, Gemini's ``extra_content``) is merged the same
+          way onto its tool call.
         """
         from openai.types.chat import ChatCompletion
 
@@ -609,7 +615,9 @@ def accumulate(events: Iterable[StreamEvent]) -> ChatCompletion:
     ``accumulate(typedstream.events(stream))`` returns what a non-streamed call would have
     returned: every choice with its text, refusal, tool calls, finish reason and logprobs,
     the envelope, usage, and the reasoning and provider data to send back on the next turn
-    (see :class:`Accumulator` and the module documentation for each field).
+    (:meth:`Accumulator.completion` documents each field). Append
+    ``completion.choices[0].message.model_dump(exclude_none=True)`` to the conversation to
+    send it back through LiteLLM.
 
     Errors raised while iterating ``events`` (``IncompleteStreamError``,
     ``ProviderError``, ...) propagate; feed an :class:`Accumulator` yourself to keep what
