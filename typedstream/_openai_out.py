@@ -474,10 +474,12 @@ def _as_chunk_object(cls: Any, wire: WireChunk) -> ChatCompletionChunk:
     return chunk
 
 
+# One encoder for every frame: json.dumps() would build a new one per call for these options.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _frame(wire: WireChunk) -> bytes:
-    return (
-        b"data: " + json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
-    )
+    return b"data: " + _encode(wire).encode() + b"\n\n"
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
