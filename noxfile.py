@@ -1,10 +1,13 @@
-"""Developer tasks. `nox` runs what CI runs; `nox -s bench` runs the benchmarks.
+"""Developer tasks. `nox` runs what CI runs; `nox -s bench` runs the benchmarks, `nox -s fuzz`
+a long fuzz run.
 
 Every session installs from `.ci/constraints.txt` (the versions the suite was last run with),
 so a fresh clone tests exactly what was tested. `tests_min` checks the declared minimums.
 """
 
 from __future__ import annotations
+
+import os
 
 import nox
 
@@ -61,3 +64,16 @@ def bench(session: nox.Session) -> None:
     """Benchmarks: µs per chunk against the JSON floor and the peers, in one run."""
     session.install("-e", ".[bench]", *CONSTRAINTS)
     session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """A long fuzz run: 100,000 mangled recordings from seed 1,000,000 (CI runs 4,000 from 0).
+
+    `nox -s fuzz -- 1000000` sets the number of cases; `FUZZ_SEED=...` another first seed.
+    """
+    session.install("-e", ".[test]", *CONSTRAINTS)
+    cases = session.posargs[0] if session.posargs else "100000"
+    first = os.environ.get("FUZZ_SEED", "1000000")
+    env = {"FUZZ_CASES": cases, "FUZZ_SEED": first}
+    session.run("pytest", "tests/test_fuzz.py", "-q", "-k", "mangled", env=env)
