@@ -1,0 +1,342 @@
+"""Every code example in the documentation runs, and prints what the page says it prints.
+
+The fenced ``python`` blocks of each page (``docs/**/*.md`` and ``README.md``) run in order in
+one fresh module per page, so a page can build an example up step by step. A
+```` ```text title="Output" ```` block right after a python block is that block's expected
+standard output (compared exactly, trailing spaces aside).
+
+Examples that talk to a provider are written as a user writes them (``litellm.completion``,
+``openai.OpenAI()``, ``httpx``) and run against the loopback provider: the environment points
+``OPENAI_BASE_URL`` and ``ANTHROPIC_BASE_URL`` at it, as a user's environment points at their
+provider. A page with such a block (it imports litellm, openai, httpx, agents, starlette or
+uvicorn) is a live test. Blocks that only show a fragment (``--8<--`` snippet includes of
+files tested on their own) are not run. Nothing else is skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import io
+import re
+import sys
+import textwrap
+import types
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from corpus import CORPUS, recording
+
+import typedstream
+from typedstream._loopback import LoopbackProvider
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
+
+# Opening fence with its info string; the block ends at the same fence at the same indent.
+_FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<fence>`{3,}|~{3,})(?P<info>[^\n`]*)$")
+_LIVE_MODULES = frozenset({"litellm", "openai", "httpx", "agents", "starlette", "uvicorn"})
+
+# Pages whose examples do not run yet, and why. Strict xfail: once a page runs, its test
+# fails until it is taken off this list.
+NOT_RUNNABLE_YET: dict[str, str] = {}
+
+
+@dataclass(frozen=True)
+class Block:
+    page: Path
+    line: int  # 1-based line of the opening fence
+    lang: str
+    title: str
+    code: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.page.relative_to(ROOT)}:{self.line}"
+
+
+def blocks(page: Path) -> list[Block]:
+    """The fenced code blocks of a page, in order (nested fences inside tabs included)."""
+    lines = page.read_text().splitlines()
+    found: list[Block] = []
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if opening is None:
+            i += 1
+            continue
+        indent, fence, info = opening["indent"], opening["fence"], opening["info"].strip()
+        body: list[str] = []
+        j = i + 1
+        while j < len(lines) and lines[j].strip() != fence:
+            body.append(lines[j][len(indent) :] if lines[j].startswith(indent) else lines[j])
+            j += 1
+        lang = info.split()[0].lstrip("{.").rstrip("}") if info else ""
+        title = re.search(r'title="([^"]*)"', info)
+        found.append(Block(page, i + 1, lang, title[1] if title else "", "\n".join(body) + "\n"))
+        i = j + 1
+    return found
+
+
+def examples(page: Path) -> list[tuple[Block, str | None]]:
+    """The python blocks of a page that run, each with its expected output (or None)."""
+    out: list[tuple[Block, str | None]] = []
+    found = blocks(page)
+    for k, block in enumerate(found):
+        if block.lang not in ("python", "py") or "--8<--" in block.code:
+            continue
+        after = found[k + 1] if k + 1 < len(found) else None
+        expected = (
+            after.code
+            if after is not None and after.lang == "text" and after.title == "Output"
+            else None
+        )
+        out.append((block, expected))
+    return out
+
+
+def is_live(code: str) -> bool:
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        else:
+            continue
+        if any(name.split(".")[0] in _LIVE_MODULES for name in names):
+            return True
+    return False
+
+
+def _params() -> list[Any]:
+    params = []
+    for page in PAGES:
+        found = examples(page)
+        if not found:
+            continue
+        live = any(is_live(block.code) for block, _ in found)
+        name = str(page.relative_to(ROOT))
+        marks = [pytest.mark.live] if live else []
+        if name in NOT_RUNNABLE_YET:
+            marks.append(pytest.mark.xfail(reason=NOT_RUNNABLE_YET[name], strict=True))
+        params.append(pytest.param(page, id=name, marks=marks))
+    return params
+
+
+@pytest.fixture
+def provider_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """For live pages: the environment of a user whose providers are the loopback provider."""
+    if request.node.get_closest_marker("live") is None:
+        yield
+        return
+    loopback: LoopbackProvider = request.getfixturevalue("loopback")
+    request.getfixturevalue("litellm")  # imported once per session, quiet
+    monkeypatch.setenv("OPENAI_BASE_URL", loopback.url("openai_tools") + "/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", loopback.url("anthropic_tools"))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-loopback")
+    yield
+
+
+@pytest.mark.parametrize("page", _params())
+@pytest.mark.usefixtures("provider_env")
+def test_page_examples_run(page: Path) -> None:
+    name = "docs_example_" + re.sub(r"\W", "_", str(page.relative_to(ROOT)))
+    module = types.ModuleType(name)
+    module.__file__ = str(page)
+    sys.modules[name] = module  # pydantic and dataclasses look classes' modules up
+    try:
+        for block, expected in examples(page):
+            out = io.StringIO()
+            code = compile(block.code, block.where, "exec")
+            with contextlib.redirect_stdout(out):
+                exec(code, module.__dict__)
+            if expected is not None:
+                assert _lines(out.getvalue()) == _lines(expected), (
+                    f"{block.where}: the output differs from the page's Output block"
+                )
+    finally:
+        del sys.modules[name]
+
+
+def _lines(text: str) -> list[str]:
+    return [line.rstrip() for line in text.rstrip("\n").splitlines()]
+
+
+# -- the extractor itself ----------------------------------------------------------------------
+
+
+def test_blocks_finds_fences_inside_tabs_and_their_titles(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text(
+        textwrap.dedent(
+            """\
+            # Title
+
+            === "Sync"
+
+                ```python
+                print("a")
+                ```
+
+            ```text title="Output"
+            a
+            ```
+
+            ```sh
+            ls
+            ```
+            """
+        )
+    )
+    found = blocks(page)
+    assert [(b.line, b.lang, b.title, b.code) for b in found] == [
+        (5, "python", "", 'print("a")\n'),
+        (9, "text", "Output", "a\n"),
+        (13, "sh", "", "ls\n"),
+    ]
+    assert examples(page) == [(found[0], "a\n")]
+
+
+def test_snippet_includes_are_not_run(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text('```python\n--8<-- "examples/agent_loop.py"\n```\n')
+    assert examples(page) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "live"),
+    [
+        ("import typedstream", False),
+        ("import litellm", True),
+        ("from openai import OpenAI", True),
+        ("import httpx, json", True),
+        ("from agents.models import x", True),
+        ("from typedstream import events", False),
+    ],
+)
+def test_pages_importing_a_client_library_are_live(code: str, live: bool) -> None:
+    assert is_live(code) is live
+
+
+def test_every_docs_page_with_python_is_collected() -> None:
+    with_python = {
+        page
+        for page in PAGES
+        if any(b.lang in ("python", "py") and "--8<--" not in b.code for b in blocks(page))
+    }
+    assert with_python == {param.values[0] for param in _params()}
+    assert ROOT / "docs" / "quickstart.md" in with_python
+
+
+# -- the provider-quirks page ------------------------------------------------------------------
+
+SPEC = CORPUS.parent / "spec"
+QUIRKS_PAGE = ROOT / "docs" / "provider-quirks.md"
+STATUSES = frozenset(
+    {
+        "repaired",
+        "repaired; strict: error",
+        "reported",
+        "carried",
+        "passed on",
+        "not recoverable",
+    }
+)
+# Statuses that count as handling a quirk the contract says is repaired.
+HANDLED = frozenset({"repaired", "repaired; strict: error", "reported", "carried"})
+_ROW = re.compile(r"^\|\s*([A-H]\d+)\s*\|")
+
+
+def catalogue_ids() -> list[str]:
+    """Every quirk id of the catalogue's tables (A1 … G6), in order."""
+    text = (SPEC / "provider-quirks.md").read_text()
+    return [m[1] for line in text.splitlines() if (m := _ROW.match(line))]
+
+
+def page_rows() -> dict[str, list[str]]:
+    rows: dict[str, list[str]] = {}
+    for line in QUIRKS_PAGE.read_text().splitlines():
+        if _ROW.match(line):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            assert cells[0] not in rows, f"{cells[0]} is listed twice"
+            rows[cells[0]] = cells
+    return rows
+
+
+def _expand(ids: str) -> set[str]:
+    """'A1-A10, B9, G6 (carried)' (with en dashes) -> {'A1', 'A2', …, 'A10', 'B9', 'G6'}."""
+    out: set[str] = set()
+    for part in re.findall(r"([A-H])(\d+)(?:[\u2013-][A-H](\d+))?", ids):
+        letter, first, last = part[0], int(part[1]), int(part[2] or part[1])
+        out.update(f"{letter}{n}" for n in range(first, last + 1))
+    return out
+
+
+def contract_lists() -> tuple[set[str], set[str]]:
+    """The contract's 'Repaired in lenient mode' and 'Not repaired' quirk ids."""
+    text = " ".join((SPEC / "normalization.md").read_text().split())
+    repaired = re.search(r"Repaired in lenient mode: (.*?)\. Not repaired", text)
+    not_repaired = re.search(r"Not repaired \(the data is passed on as it is\): (.*?)\. ", text)
+    assert repaired is not None
+    assert not_repaired is not None
+    return _expand(repaired[1]), _expand(not_repaired[1])
+
+
+def test_the_catalogue_has_the_quirk_ids_the_page_is_checked_against() -> None:
+    ids = catalogue_ids()
+    assert ids[0] == "A1"
+    assert ids[-1] == "G6"
+    assert len(ids) == len(set(ids)) > 50
+
+
+def test_every_quirk_id_appears_on_the_page_with_a_status() -> None:
+    rows = page_rows()
+    assert list(rows) == catalogue_ids()
+    for quirk, cells in rows.items():
+        assert len(cells) == 4, f"{quirk}: expected id | status | recording | what"
+        assert cells[1] in STATUSES, f"{quirk}: unknown status {cells[1]!r}"
+        assert cells[3], f"{quirk}: says nothing about what typedstream does"
+
+
+def test_statuses_agree_with_the_contract() -> None:
+    rows = page_rows()
+    repaired, not_repaired = contract_lists()
+    assert {"A1", "B5", "G6"} <= repaired
+    assert {"G5", "C3", "C6"} <= not_repaired
+    for quirk in repaired:
+        assert rows[quirk][1] in HANDLED, f"{quirk}: the contract repairs it"
+    for quirk in not_repaired:
+        assert rows[quirk][1] == "passed on", f"{quirk}: the contract passes it on"
+    assert rows["B6"][1] == "repaired; strict: error"
+
+
+def test_every_recording_named_exists_and_reads_without_a_chunk_error() -> None:
+    named = {
+        name
+        for cells in page_rows().values()
+        for name in re.findall(r"`([\w.]+\.(?:sse|jsonl))`", cells[2])
+    }
+    assert len(named) >= 15
+    for name in sorted(named):
+        rec = recording(name)
+        try:
+            for _ in typedstream.events(rec.body() if rec.is_sse else rec.chunks()):
+                pass
+        except typedstream.ProviderError:
+            assert rec.is_error, name
+        else:
+            assert not rec.is_error, name
+
+
+# -- the exact-OpenAI page ---------------------------------------------------------------------
+
+
+def test_every_checker_rule_is_documented_in_order() -> None:
+    from typedstream._check import RULES
+
+    text = (ROOT / "docs" / "openai-exact.md").read_text()
+    assert re.findall(r"(?m)^\| `([a-z-]+)` \|", text) == list(RULES)
