@@ -23,7 +23,9 @@ further input, so a half-applied chunk can never be observed.
 
 Per-choice and per-call state lives in small slotted classes. Text is never kept unless
 ``done_events=True``; tool arguments are kept as a list of fragments joined once, for
-:class:`~typedstream.ToolCallDone`.
+:class:`~typedstream.ToolCallDone`. The events made for nearly every chunk (text, reasoning
+and refusal fragments, argument fragments) are built by the fast constructors of
+``_events.py``, which skip the dataclass ``__init__`` and give equal events.
 """
 
 from __future__ import annotations
@@ -42,17 +44,18 @@ from ._events import (
     Moderation,
     ProviderData,
     RawChunk,
-    ReasoningDelta,
     ReasoningDone,
-    RefusalDelta,
     RefusalDone,
     StreamEvent,
     StreamStarted,
-    TextDelta,
     TextDone,
     ToolCallDone,
     ToolCallStarted,
     Usage,
+    new_arguments_delta,
+    new_reasoning_delta,
+    new_refusal_delta,
+    new_text_delta,
 )
 
 __all__ = ["DONE", "IdFactory", "Normalizer"]
@@ -380,7 +383,7 @@ class Normalizer:
         if content is not None:
             if content.__class__ is str:
                 if content:
-                    out.append(TextDelta(content, index))
+                    out.append(new_text_delta(content, index))
                     if st.text is not None:
                         st.text.append(content)
             elif _is_list(content):
@@ -399,7 +402,7 @@ class Normalizer:
                     f"choice {index}: 'refusal' must be a string, got {_type_name(refusal)}", n
                 )
             if refusal:
-                out.append(RefusalDelta(refusal, index))
+                out.append(new_refusal_delta(refusal, index))
                 if st.refusal is not None:
                     st.refusal.append(refusal)
 
@@ -439,7 +442,7 @@ class Normalizer:
                 f"choice {st.index}: '{key}' must be a string, got {_type_name(value)}", n
             )
         if value:
-            out.append(ReasoningDelta(value, st.index))
+            out.append(new_reasoning_delta(value, st.index))
             if st.reasoning is not None:
                 st.reasoning.append(value)
 
@@ -479,7 +482,7 @@ class Normalizer:
                         n,
                     )
                 if text:
-                    out.append(TextDelta(text, st.index))
+                    out.append(new_text_delta(text, st.index))
                     if st.text is not None:
                         st.text.append(text)
             elif kind == "thinking":
@@ -661,7 +664,7 @@ class Normalizer:
         if arguments:
             call.parts.append(arguments)
             if call.started:
-                out.append(ArgumentsDelta(call.index, call.out_id, arguments, st.index))
+                out.append(new_arguments_delta(call.index, call.out_id, arguments, st.index))
 
     def _start_call(self, st: _Choice, call: _Call, out: list[StreamEvent]) -> None:
         call.started = True
