@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import openai
+from openai.types.chat import ChatCompletionChunk
 from typing_extensions import assert_never, assert_type
 
 import typedstream
@@ -103,3 +105,91 @@ def narrow_by_isinstance(event: StreamEvent) -> None:
     if isinstance(event, (ToolCallStarted, ArgumentsDelta, ToolCallDone)):
         assert_type(event.id, str)
         assert_type(event.index, int)
+
+
+def check_client_streams(
+    stream: openai.Stream[ChatCompletionChunk], astream: openai.AsyncStream[ChatCompletionChunk]
+) -> None:
+    assert_type(typedstream.events(stream), typedstream.EventStream)
+    assert_type(typedstream.aevents(astream), typedstream.AsyncEventStream)
+    assert_type(typedstream.aevents([b"data: [DONE]\n\n"]), typedstream.AsyncEventStream)
+
+
+def narrow_every_kind(event: StreamEvent) -> None:
+    if event.kind == "stream_started":
+        assert_type(event, StreamStarted)
+        assert_type(event.id, str | None)
+        assert_type(event.created, int | None)
+    elif event.kind == "reasoning_delta":
+        assert_type(event, ReasoningDelta)
+    elif event.kind == "refusal_delta":
+        assert_type(event, RefusalDelta)
+    elif event.kind == "tool_call_started":
+        assert_type(event, ToolCallStarted)
+        assert_type(event.legacy, bool)
+    elif event.kind == "arguments_delta":
+        assert_type(event, ArgumentsDelta)
+        assert_type(event.delta, str)
+    elif event.kind == "text_done":
+        assert_type(event, TextDone)
+    elif event.kind == "reasoning_done":
+        assert_type(event, ReasoningDone)
+    elif event.kind == "refusal_done":
+        assert_type(event.text, str)
+    elif event.kind == "logprobs":
+        assert_type(event.content, list[dict[str, Any]] | None)
+    elif event.kind == "provider_data":
+        assert_type(event.tool_index, int | None)
+    elif event.kind == "choice_finished":
+        assert_type(event.reason, FinishReason)
+        assert_type(event.raw_reason, str | None)
+    elif event.kind == "usage":
+        assert_type(event.prompt_tokens, int | None)
+        assert_type(event.usage, dict[str, Any])
+    elif event.kind == "moderation":
+        assert_type(event, Moderation)
+    elif event.kind == "raw_chunk":
+        assert_type(event.number, int)
+    else:
+        assert_type(event, TextDelta | ToolCallDone)
+
+
+def narrow_by_isinstance_of_fragments(event: StreamEvent) -> None:
+    if isinstance(event, (TextDelta, ReasoningDelta, RefusalDelta)):
+        assert_type(event.text, str)
+        assert_type(event.choice, int)
+
+
+def check_parse_arguments(done: ToolCallDone) -> None:
+    assert_type(done.parse_arguments(), dict[str, Any])
+    assert_type(done.parse_arguments(dict[str, int]), dict[str, int])
+
+
+def check_normalizer(chunk: dict[str, Any]) -> None:
+    normalizer = typedstream.Normalizer(strict=True, id_factory=lambda choice, index: "call_x")
+    assert_type(normalizer.feed(chunk), list[StreamEvent])
+    assert_type(normalizer.feed("[DONE]"), list[StreamEvent])
+    assert_type(normalizer.close(), list[StreamEvent])
+    assert_type(normalizer.chunks, int)
+    assert_type(normalizer.finished, bool)
+
+
+def check_json(event: StreamEvent) -> None:
+    line = typedstream.event_to_json(event)
+    assert_type(line, str)
+    assert_type(typedstream.event_from_json(line), StreamEvent)
+    assert_type(typedstream.event_from_json(line.encode()), StreamEvent)
+
+
+def check_errors(error: typedstream.TypedStreamError) -> None:
+    if isinstance(error, typedstream.ChunkError):
+        assert_type(error.chunk, int | None)
+        assert_type(error.problem, str)
+    elif isinstance(error, typedstream.ProviderError):
+        assert_type(error.chunk, int)
+        assert_type(error.message, str | None)
+    elif isinstance(error, typedstream.IncompleteStreamError):
+        assert_type(error.unfinished_choices, tuple[int, ...])
+        assert_type(error.open_tool_calls, tuple[tuple[int, int, str | None, str], ...])
+    elif isinstance(error, typedstream.ToolArgumentsError):
+        assert_type(error.arguments, str)
