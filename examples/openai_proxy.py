@@ -1,0 +1,138 @@
+"""An OpenAI-compatible chat-completions endpoint for any LiteLLM model, through typedstream.
+
+``POST /v1/chat/completions`` takes an OpenAI request whose ``model`` is any LiteLLM model
+name (``anthropic/claude-…``, ``gemini/…``, ``openai/gpt-4o``…), streams it from the
+provider with ``litellm.acompletion(stream=True)`` and answers:
+
+* ``"stream": true``: the exact SSE OpenAI would send (``typedstream.ato_sse``): role once,
+  tool-call headers once, one call after another, a finish chunk, usage when the client asked
+  with ``stream_options.include_usage``, ``data: [DONE]``. A provider error in the middle of
+  the stream becomes an OpenAI-style ``data: {"error": …}`` frame and no ``[DONE]``.
+* otherwise: the ``chat.completion`` JSON a non-streamed call returns
+  (``typedstream.aaccumulate``), still streamed from the provider.
+
+Every request is independent (no state between requests), so the app scales by running more
+workers or more instances: see ``docs/recipes/proxy.md``. When a client disconnects, Starlette
+cancels the response, and leaving ``typedstream.aevents`` closes the provider's connection.
+
+Run it (provider keys come from the environment, as LiteLLM reads them)::
+
+    pip install 'typedstream[litellm]' starlette uvicorn
+    uvicorn openai_proxy:app --app-dir examples --port 8000
+
+and point any OpenAI client at ``http://127.0.0.1:8000/v1``. ``create_app(**defaults)`` makes
+an app that passes ``defaults`` (``api_base``, ``api_key``, ``timeout``…) to every call.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+import typedstream
+
+# LiteLLM fetches its model cost map from the internet on import unless told otherwise.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_MODE", "PRODUCTION")
+
+import litellm
+
+litellm.suppress_debug_info = True
+logger = logging.getLogger("openai_proxy")
+
+# What the endpoint decides itself: it always streams from the provider.
+_OWN_KEYS = frozenset({"stream", "stream_options"})
+
+
+def create_app(*, keep_extensions: bool = False, **defaults: Any) -> Starlette:
+    """The proxy app.
+
+    Args:
+        keep_extensions: Also send what OpenAI does not (``reasoning_content``, provider data
+            such as ``thinking_blocks``, usage extras such as ``cost``), for clients that read
+            them. Off by default: clients get exactly OpenAI's format.
+        defaults: Keyword arguments for every ``litellm.acompletion`` call (``api_base``,
+            ``api_key``, ``timeout``…); the request's own fields win.
+    """
+
+    async def chat_completions(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "the request body is not JSON")
+        if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
+            return _error(400, "'model' and 'messages' are required")
+        wants_stream = body.get("stream") is True
+        stream_options = body.get("stream_options") or {}
+        include_usage = not wants_stream or stream_options.get("include_usage") is True
+        params = {k: v for k, v in body.items() if k not in _OWN_KEYS}
+        try:
+            upstream = await litellm.acompletion(
+                **{**defaults, **params},
+                stream=True,
+                stream_options={"include_usage": include_usage},
+            )
+        except Exception as exc:  # raised before any byte was sent: a plain error response
+            return _error(getattr(exc, "status_code", 502), str(exc), type(exc).__name__)
+        # --8<-- [start:handler]
+        events = typedstream.aevents(upstream)
+        if wants_stream:
+            frames = typedstream.ato_sse(
+                events,
+                error_frame=True,
+                include_usage=include_usage,
+                keep_extensions=keep_extensions,
+            )
+            return StreamingResponse(
+                _ending_cleanly(frames),
+                media_type="text/event-stream",
+                headers={"cache-control": "no-cache"},
+            )
+        try:
+            completion = await typedstream.aaccumulate(events)
+        except Exception as exc:
+            return _error(getattr(exc, "status_code", 502), str(exc), type(exc).__name__)
+        if keep_extensions:
+            return JSONResponse(completion.model_dump(mode="json"))
+        return JSONResponse(_declared(completion))
+        # --8<-- [end:handler]
+
+    return Starlette(routes=[Route("/v1/chat/completions", chat_completions, methods=["POST"])])
+
+
+async def _ending_cleanly(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    # ato_sse() has sent the client an error frame (and no [DONE]) before it re-raises: log
+    # the error and end the response normally instead of tearing the connection down.
+    try:
+        async for frame in frames:
+            yield frame
+    except Exception:
+        logger.exception("the provider's stream failed")
+
+
+def _declared(value: Any) -> Any:
+    """A pydantic model's declared fields only (drops provider extras), recursively, as JSON."""
+    fields = getattr(type(value), "model_fields", None)
+    if fields is not None:
+        return {name: _declared(getattr(value, name, None)) for name in fields}
+    if isinstance(value, list):
+        return [_declared(item) for item in value]
+    return value
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+    status = status if isinstance(status, int) and 400 <= status < 600 else 502
+    return JSONResponse(
+        {"error": {"message": message, "type": kind, "param": None, "code": None}},
+        status_code=status,
+    )
+
+
+app = create_app()
