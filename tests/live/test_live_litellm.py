@@ -270,3 +270,20 @@ def test_founding_bug_swarm_loop_over_typedstream_output_builds_the_exact_calls(
         for call_id, name, args in case.calls
     ]
     assert message["content"] == "Let me check both."
+
+
+def test_a_litellm_exception_mid_stream_propagates_after_the_earlier_events(
+    litellm: Any, loopback: LoopbackProvider
+) -> None:
+    """Anthropic's `event: error` makes LiteLLM raise; typedstream passes it on unchanged."""
+    stream = litellm.completion(
+        model="anthropic/claude-3-5-sonnet-20241022",
+        messages=[{"role": "user", "content": "Hi"}],
+        stream=True,
+        api_base=loopback.api_base("anthropic_error"),
+        api_key="sk-loopback",
+    )
+    seen: list[StreamEvent] = []
+    with pytest.raises(litellm.exceptions.MidStreamFallbackError, match="Overloaded"):
+        seen.extend(typedstream.events(stream))
+    assert [event.kind for event in seen] == ["stream_started", "text_delta"]

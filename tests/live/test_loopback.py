@@ -171,7 +171,7 @@ def test_api_base_points_each_wire_format_where_litellm_appends_its_path(
         loopback.url("nope")
 
 
-def test_shipped_scenarios_cover_each_wire_format_tools_thinking_usage_and_slow() -> None:
+def test_shipped_scenarios_cover_each_wire_format_tools_thinking_usage_errors_and_slow() -> None:
     for name in (
         "openai_tools",
         "openai_tools_usage",
@@ -179,6 +179,8 @@ def test_shipped_scenarios_cover_each_wire_format_tools_thinking_usage_and_slow(
         "openai_reasoning",
         "anthropic_tools",
         "anthropic_thinking",
+        "anthropic_error",
+        "openai_anthropic_twin",
         "gemini_tools",
         "gemini_thinking",
         "openai_slow",
