@@ -9,10 +9,15 @@ stream.
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from builders import body, call, chunk, tools, without_start
+from corpus import Recording, recording, recordings
+from test_ordering import drive
 
 import typedstream
 from typedstream import (
@@ -22,25 +27,9 @@ from typedstream import (
     IncompleteStreamError,
     StreamEvent,
     TextDelta,
+    ToolCallDone,
+    ToolCallStarted,
 )
-
-
-def drive(source: Any, mode: str, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
-    """Run `events()` or `aevents()` over a source; return events and the error, if any."""
-    out: list[StreamEvent] = []
-    try:
-        if mode == "sync":
-            out.extend(typedstream.events(source, **options))
-        else:
-
-            async def main() -> None:
-                async for event in typedstream.aevents(source, **options):
-                    out.append(event)
-
-            asyncio.run(main())
-    except Exception as exc:
-        return out, exc
-    return out, None
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -101,3 +90,228 @@ def test_the_last_sse_event_completed_by_a_final_cr_is_delivered_before_incomple
     assert isinstance(error, IncompleteStreamError)
     assert error.open_tool_calls == ((0, 0, "f", '{"a": 1'),)
     assert [e.delta for e in events if isinstance(e, ArgumentsDelta)] == ['{"a"', ": 1"]
+
+
+# -- truncation: a call cut off is never reported done --------------------------------------
+
+
+def _ids(choice: int, index: int) -> str:
+    return f"call_{choice}_{index}"
+
+
+def collect(source: Any, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
+    out: list[StreamEvent] = []
+    try:
+        for event in typedstream.events(source, id_factory=_ids, **options):
+            out.append(event)
+    except typedstream.TypedStreamError as exc:
+        return out, exc
+    return out, None
+
+
+def _sse_body(rec: Recording) -> bytes:
+    if rec.is_sse:
+        return rec.body()
+    frames = [f"data: {json.dumps(c, ensure_ascii=False)}\n\n" for c in rec.chunks()]
+    return "".join([*frames, "data: [DONE]\n\n"]).encode()
+
+
+def _dones(events: list[StreamEvent]) -> dict[tuple[int, int], ToolCallDone]:
+    return {(e.choice, e.index): e for e in events if isinstance(e, ToolCallDone)}
+
+
+WITH_CALLS = tuple(r for r in recordings() if not r.is_error and _dones(collect(r.chunks())[0]))
+
+
+def check_cut(full: list[StreamEvent], events: list[StreamEvent], error: Exception | None) -> None:
+    """What a stream cut short may give: the full stream's calls, or an error - never a
+    prefix of a call's arguments reported as done."""
+    for key, done in _dones(events).items():
+        assert done == _dones(full)[key], "a ToolCallDone that is not the full stream's"
+    started = {(e.choice, e.index) for e in events if isinstance(e, ToolCallStarted)}
+    cut_calls = started - set(_dones(events))
+    if cut_calls:
+        assert isinstance(error, IncompleteStreamError)
+    if isinstance(error, IncompleteStreamError):
+        listed = {(c, i) for c, i, _, _ in error.open_tool_calls}
+        assert cut_calls <= listed
+        for c, i, _, arguments in error.open_tool_calls:
+            assert (c, i) not in _dones(events)
+            if (c, i) in _dones(full):
+                assert _dones(full)[(c, i)].arguments.startswith(arguments)
+    else:
+        assert error is None
+
+
+def _offsets(body_bytes: bytes) -> list[int]:
+    """Every offset; in long bodies, every offset from the first tool call on, and the
+    frame boundaries (and the bytes around them) before it (cutting is quadratic)."""
+    if len(body_bytes) <= 10_000:
+        return list(range(len(body_bytes) + 1))
+    markers = (body_bytes.find(b'"tool_calls": [{'), body_bytes.find(b"function_call"))
+    start = body_bytes.rfind(b"\n\n", 0, min(i for i in markers if i >= 0))
+    ends = [i for i in range(start) if body_bytes[i : i + 2] == b"\n\n"]
+    before = {i + d for i in ends for d in (0, 1, 2, 3)}
+    return sorted({*before, *range(start, len(body_bytes) + 1)})
+
+
+@pytest.mark.parametrize("rec", WITH_CALLS, ids=[r.name for r in WITH_CALLS])
+def test_sse_bytes_cut_at_every_offset_never_report_a_cut_call_done(rec: Recording) -> None:
+    body_bytes = _sse_body(rec)
+    full, error = collect(body_bytes)
+    assert error is None
+    outcomes: set[str] = set()
+    for at in _offsets(body_bytes):
+        events, error = collect(body_bytes[:at])
+        # SSE without [DONE]: incomplete unless every choice finished; the events are
+        # always the first events of the whole stream.
+        assert events == full[: len(events)], at
+        check_cut(full, events, error)
+        outcomes.add(type(error).__name__)
+    assert outcomes == {"IncompleteStreamError", "NoneType"}
+
+
+@pytest.mark.parametrize("rec", WITH_CALLS, ids=[r.name for r in WITH_CALLS])
+def test_chunk_iterators_cut_after_every_chunk_never_report_a_cut_call_done(
+    rec: Recording,
+) -> None:
+    chunks = rec.chunks()
+    full, _ = collect(chunks)
+    for at in range(len(chunks) + 1):
+        check_cut(full, *collect(chunks[:at]))
+
+
+@pytest.mark.parametrize("rec", WITH_CALLS[:4], ids=[r.name for r in WITH_CALLS[:4]])
+async def test_async_sse_bytes_cut_at_every_frame_never_report_a_cut_call_done(
+    rec: Recording,
+) -> None:
+    body_bytes = _sse_body(rec)
+    full, _ = collect(body_bytes)
+    frame_ends = [i + 2 for i in range(len(body_bytes)) if body_bytes[i : i + 2] == b"\n\n"]
+    for at in frame_ends:
+        events: list[StreamEvent] = []
+        error: Exception | None = None
+        try:
+            async for event in typedstream.aevents(body_bytes[:at], id_factory=_ids):
+                events.append(event)
+        except typedstream.TypedStreamError as exc:
+            error = exc
+        expected, expected_error = collect(body_bytes[:at])
+        assert (events, repr(error)) == (expected, repr(expected_error))
+        check_cut(full, events, error)
+
+
+# -- a real `openai` client whose connection drops mid-arguments -----------------------------
+
+PARALLEL = recording("openai_gpt4o_parallel_tool_calls.sse")
+
+
+def _transport(sent: bytes, *, then_fail: bool) -> httpx.MockTransport:
+    """A server that sends `sent`, then ends the body (or drops the connection)."""
+
+    class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+        def pieces(self) -> list[bytes]:
+            return [sent[i : i + 97] for i in range(0, len(sent), 97)]
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield from self.pieces()
+            if then_fail:
+                raise httpx.RemoteProtocolError("peer closed connection mid-body")
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for piece in self.pieces():
+                yield piece
+            if then_fail:
+                raise httpx.RemoteProtocolError("peer closed connection mid-body")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Body())
+
+    return httpx.MockTransport(handler)
+
+
+def _openai_events(
+    sent: bytes, mode: str, *, then_fail: bool = False
+) -> tuple[list[StreamEvent], Exception | None]:
+    """The events of an `openai` client stream (sync or async) over what the server sent."""
+    import openai
+
+    out: list[StreamEvent] = []
+    transport = _transport(sent, then_fail=then_fail)
+    options: dict[str, Any] = {"api_key": "test", "base_url": "http://127.0.0.1:9/v1"}
+    try:
+        if mode == "sync":
+            client = openai.OpenAI(http_client=httpx.Client(transport=transport), **options)
+            stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
+            out.extend(typedstream.events(stream, id_factory=_ids))
+        else:
+
+            async def main() -> None:
+                http = httpx.AsyncClient(transport=transport)
+                client = openai.AsyncOpenAI(http_client=http, **options)
+                stream = await client.chat.completions.create(
+                    model="gpt-4o", messages=[], stream=True
+                )
+                async for event in typedstream.aevents(stream, id_factory=_ids):
+                    out.append(event)
+
+            asyncio.run(main())
+    except Exception as exc:
+        return out, exc
+    return out, None
+
+
+def _cuts_inside_arguments(body_bytes: bytes) -> list[int]:
+    """Ends of the frames after which some call's arguments are still incomplete."""
+    ends, at = [], 0
+    while (found := body_bytes.find(b"\n\n", at)) != -1:
+        at = found + 2
+        frame = body_bytes[:at].rsplit(b"\n\n", 2)[-2]
+        if b'"arguments"' in frame:
+            ends.append(at)
+    return ends
+
+
+@pytest.mark.parametrize("then_fail", [False, True], ids=["body-ends", "connection-error"])
+def test_a_call_cut_off_by_a_dropped_openai_connection_is_never_reported_done(
+    mode: str, then_fail: bool
+) -> None:
+    body_bytes = PARALLEL.body()
+    full, _ = collect(body_bytes)
+    cuts = _cuts_inside_arguments(body_bytes)
+    assert len(cuts) > 20
+    for at in cuts[:-1]:  # the last arguments frame completes the last call
+        events, error = _openai_events(body_bytes[:at], mode, then_fail=then_fail)
+        assert events == full[: len(events)]
+        assert any(isinstance(e, ToolCallStarted) for e in events)
+        if then_fail:
+            # The client's own exception, unchanged, after every earlier event.
+            assert type(error) is httpx.RemoteProtocolError
+            assert events == collect(body_bytes[:at])[0]
+        else:
+            # The `openai` client ends silently when the body ends without [DONE].
+            assert isinstance(error, IncompleteStreamError)
+            assert error.open_tool_calls
+            check_cut(full, events, error)
+        open_calls = {(e.choice, e.index) for e in events if isinstance(e, ToolCallStarted)}
+        assert open_calls - set(_dones(events)), "the cut call has no ToolCallDone"
+
+
+def test_an_openai_error_payload_mid_stream_propagates_as_the_clients_api_error(
+    mode: str,
+) -> None:
+    import openai
+
+    sent = body(
+        chunk({"role": "assistant", "content": ""}),
+        tools(call(0, "call_a", "search", '{"query": "x"')),
+        {"error": {"message": "overloaded", "type": "server_error", "code": 529}},
+        done=False,
+    )
+    events, error = _openai_events(sent, mode)
+    assert type(error) is openai.APIError
+    assert error.body == {"message": "overloaded", "type": "server_error", "code": 529}
+    assert without_start(events) == [
+        ToolCallStarted(0, "call_a", "search"),
+        ArgumentsDelta(0, "call_a", '{"query": "x"'),
+    ]
