@@ -18,12 +18,12 @@ import json
 import os
 import time
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from ._check import check_openai_chunks
 from ._drivers import events
 from ._events import StreamEvent, ToolCallDone
-from ._loopback import LoopbackProvider
+from ._loopback import TOOLS, LoopbackProvider
 from ._openai_out import to_sse
 
 if TYPE_CHECKING:
@@ -45,36 +45,6 @@ _OFFLINE: Final = {
     "LITELLM_MODE": "PRODUCTION",
 }
 _INSTALL: Final = "typedstream demo needs LiteLLM, mcp and rich: pip install 'typedstream[demo]'"
-
-_TOOLS: Final[list[dict[str, Any]]] = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather for a place.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "location": {"type": "string"},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-                },
-                "required": ["location"],
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
-            "name": "get_time",
-            "description": "Current time in a time zone.",
-            "parameters": {
-                "type": "object",
-                "properties": {"tz": {"type": "string"}},
-                "required": ["tz"],
-            },
-        },
-    },
-]
 
 _STYLES: Final = {
     "stream_started": "bold blue",
@@ -124,7 +94,7 @@ def run(args: argparse.Namespace | None = None) -> int:
         stream = litellm.completion(
             model=model,
             messages=[{"role": "user", "content": "What are the weather and the time there?"}],
-            tools=_TOOLS,
+            tools=TOOLS,
             stream=True,
             stream_options={"include_usage": True},
             api_base=server.api_base(scenario),

@@ -42,7 +42,7 @@ from types import TracebackType
 from typing import Any, Final, Literal, TypeAlias, cast
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["SCENARIOS", "Exchange", "LoopbackProvider", "Scenario", "Wire", "scenario"]
+__all__ = ["SCENARIOS", "TOOLS", "Exchange", "LoopbackProvider", "Scenario", "Wire", "scenario"]
 
 Wire: TypeAlias = Literal["openai", "anthropic", "gemini"]
 
@@ -54,6 +54,38 @@ _DEFAULTS: Final[dict[Wire, str]] = {
 _SLOW_FRAMES: Final = 200
 _SLOW_DELAY: Final = 0.02  # seconds between frames: a 4 s stream, left early by tests
 _POLL: Final = 0.05  # how often a pause re-checks that the server is still running
+
+
+TOOLS: Final[list[dict[str, Any]]] = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Current weather for a place.",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "location": {"type": "string"},
+                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+                },
+                "required": ["location"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "get_time",
+            "description": "Current time in a time zone.",
+            "parameters": {
+                "type": "object",
+                "properties": {"tz": {"type": "string"}},
+                "required": ["tz"],
+            },
+        },
+    },
+]
+"""OpenAI tool definitions of the functions the shipped scenarios call."""
 
 
 @dataclass(frozen=True)

@@ -12,37 +12,8 @@ from typing import Any
 
 from naive import naive_merge
 
-from typedstream._loopback import LoopbackProvider, scenario
+from typedstream._loopback import TOOLS, LoopbackProvider, scenario
 
-TOOLS: list[dict[str, Any]] = [
-    {
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Current weather for a place.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "location": {"type": "string"},
-                    "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
-                },
-                "required": ["location"],
-            },
-        },
-    },
-    {
-        "type": "function",
-        "function": {
-            "name": "get_time",
-            "description": "Current time in a time zone.",
-            "parameters": {
-                "type": "object",
-                "properties": {"tz": {"type": "string"}},
-                "required": ["tz"],
-            },
-        },
-    },
-]
 MESSAGES = [{"role": "user", "content": "What are the weather and the time in Paris?"}]
 
 ANTHROPIC_SIGNATURE = "EqQBCgIYAhIM1gbcDa9GJwZA2b3h"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import openai
@@ -64,12 +64,23 @@ def new_exchanges(loopback: LoopbackProvider, before: int) -> list[Exchange]:
 # -- the openai client --------------------------------------------------------------------------
 
 
+@pytest.fixture
+def client(loopback: LoopbackProvider) -> Iterator[openai.OpenAI]:
+    url = loopback.url("openai_slow") + "/v1"
+    with openai.OpenAI(base_url=url, api_key="sk-loopback", max_retries=0) as client:
+        yield client
+
+
+@pytest.fixture
+async def aclient(loopback: LoopbackProvider) -> AsyncIterator[openai.AsyncOpenAI]:
+    url = loopback.url("openai_slow") + "/v1"
+    async with openai.AsyncOpenAI(base_url=url, api_key="sk-loopback", max_retries=0) as client:
+        yield client
+
+
 def test_leaving_events_over_an_openai_stream_closes_its_connection_once(
-    loopback: LoopbackProvider,
+    loopback: LoopbackProvider, client: openai.OpenAI
 ) -> None:
-    client = openai.OpenAI(
-        base_url=loopback.url("openai_slow") + "/v1", api_key="sk-loopback", max_retries=0
-    )
     before = len(loopback.exchanges)
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
@@ -80,15 +91,11 @@ def test_leaving_events_over_an_openai_stream_closes_its_connection_once(
     assert closes == [1]
     (exchange,) = new_exchanges(loopback, before)
     assert_hung_up(exchange, "openai_slow")
-    client.close()
 
 
 def test_breaking_out_of_a_plain_for_loop_closes_the_openai_stream(
-    loopback: LoopbackProvider,
+    loopback: LoopbackProvider, client: openai.OpenAI
 ) -> None:
-    client = openai.OpenAI(
-        base_url=loopback.url("openai_slow") + "/v1", api_key="sk-loopback", max_retries=0
-    )
     before = len(loopback.exchanges)
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
@@ -98,17 +105,13 @@ def test_breaking_out_of_a_plain_for_loop_closes_the_openai_stream(
     gc.collect()  # only needed on interpreters without reference counting
     assert closes == [1]
     assert_hung_up(new_exchanges(loopback, before)[0], "openai_slow")
-    client.close()
 
 
 async def test_leaving_aevents_over_an_openai_async_stream_closes_its_connection_once(
-    loopback: LoopbackProvider,
+    loopback: LoopbackProvider, aclient: openai.AsyncOpenAI
 ) -> None:
-    client = openai.AsyncOpenAI(
-        base_url=loopback.url("openai_slow") + "/v1", api_key="sk-loopback", max_retries=0
-    )
     before = len(loopback.exchanges)
-    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    stream = await aclient.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
     async with typedstream.aevents(stream) as events:
         number = 0
@@ -119,7 +122,6 @@ async def test_leaving_aevents_over_an_openai_async_stream_closes_its_connection
     assert closes == [1]
     (exchange,) = new_exchanges(loopback, before)
     await asyncio.to_thread(assert_hung_up, exchange, "openai_slow")
-    await client.close()
 
 
 # -- LiteLLM ------------------------------------------------------------------------------------

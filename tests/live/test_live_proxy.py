@@ -21,10 +21,10 @@ import httpx
 import openai
 import pytest
 import uvicorn
-from litellm_cases import MESSAGES, SAN_FRANCISCO, TOOLS
+from litellm_cases import MESSAGES, SAN_FRANCISCO
 
 from typedstream import check_openai_chunks
-from typedstream._loopback import LoopbackProvider, scenario
+from typedstream._loopback import TOOLS, LoopbackProvider, scenario
 
 pytestmark = pytest.mark.live
 
