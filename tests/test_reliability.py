@@ -9,8 +9,9 @@ stream.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -30,6 +31,7 @@ from typedstream import (
     ToolCallDone,
     ToolCallStarted,
 )
+from typedstream._loopback import LoopbackProvider
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -315,3 +317,155 @@ def test_an_openai_error_payload_mid_stream_propagates_as_the_clients_api_error(
         ToolCallStarted(0, "call_a", "search"),
         ArgumentsDelta(0, "call_a", '{"query": "x"'),
     ]
+
+
+# -- closing for real: exceptions and task cancellation (`break` is in live/test_live_close.py) --
+
+LITELLM_MODELS = {
+    "openai": "openai/gpt-4o",
+    "anthropic": "anthropic/claude-3-5-sonnet-20241022",
+    "gemini": "gemini/gemini-1.5-pro",
+}
+HELLO: Any = [{"role": "user", "content": "Say hello."}]
+
+
+class ConsumerFailed(Exception):
+    pass
+
+
+def count_calls(obj: object, name: str) -> list[int]:
+    """Replace `obj.name` (sync or async) by a wrapper that counts its calls."""
+    calls: list[int] = []
+    original: Callable[..., Any] = getattr(obj, name)
+    if inspect.iscoroutinefunction(original):
+
+        async def counted_async(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return await original(*args, **kwargs)
+
+        setattr(obj, name, counted_async)
+    else:
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls.append(1)
+            return original(*args, **kwargs)
+
+        setattr(obj, name, counted)
+    return calls
+
+
+def hung_up(loopback: LoopbackProvider, before: int) -> bool:
+    """The one request since `before` ended with the client gone mid-stream."""
+    (exchange,) = loopback.exchanges[before:]
+    return exchange.wait(2) and exchange.disconnected and not exchange.completed
+
+
+async def cancel_after_three_events(stream: Any) -> None:
+    """Read `aevents(stream)` in a task and cancel the task after three events."""
+    three = asyncio.Event()
+
+    async def consume() -> None:
+        async with typedstream.aevents(stream) as events:
+            number = 0
+            async for _ in events:
+                number += 1
+                if number == 3:
+                    three.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(three.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def fail_after_three_events(stream: Any) -> None:
+    with pytest.raises(ConsumerFailed):
+        async with typedstream.aevents(stream) as events:
+            number = 0
+            async for _ in events:
+                number += 1
+                if number == 3:
+                    raise ConsumerFailed
+
+
+@pytest.mark.live
+def test_an_exception_inside_events_over_an_openai_stream_closes_its_connection_once(
+    loopback: LoopbackProvider,
+) -> None:
+    import openai
+
+    client = openai.OpenAI(
+        base_url=loopback.url("openai_slow") + "/v1", api_key="sk", max_retries=0
+    )
+    before = len(loopback.exchanges)
+    stream = client.chat.completions.create(model="gpt-4o", messages=HELLO, stream=True)
+    closes = count_calls(stream, "close")
+    with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
+        for number, _ in enumerate(events, 1):
+            if number == 3:
+                raise ConsumerFailed
+    assert closes == [1]
+    assert hung_up(loopback, before)
+    client.close()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
+async def test_exception_or_cancellation_in_aevents_closes_an_openai_async_stream_once(
+    loopback: LoopbackProvider, how: Callable[[Any], Awaitable[None]]
+) -> None:
+    import openai
+
+    client = openai.AsyncOpenAI(
+        base_url=loopback.url("openai_slow") + "/v1", api_key="sk", max_retries=0
+    )
+    before = len(loopback.exchanges)
+    stream = await client.chat.completions.create(model="gpt-4o", messages=HELLO, stream=True)
+    closes = count_calls(stream, "close")
+    await how(stream)
+    assert closes == [1]
+    assert await asyncio.to_thread(hung_up, loopback, before)
+    await client.close()
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("wire", list(LITELLM_MODELS))
+@pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
+async def test_exception_or_cancellation_in_aevents_closes_a_litellm_stream_once(
+    litellm: Any, loopback: LoopbackProvider, wire: str, how: Callable[[Any], Awaitable[None]]
+) -> None:
+    name = f"{wire}_slow"
+    before = len(loopback.exchanges)
+    stream = await litellm.acompletion(
+        model=LITELLM_MODELS[wire],
+        messages=HELLO,
+        stream=True,
+        api_base=loopback.api_base(name),
+        api_key="sk-loopback",
+    )
+    acloses = count_calls(stream, "aclose")
+    await how(stream)
+    assert acloses == [1]
+    assert await asyncio.to_thread(hung_up, loopback, before)
+
+
+@pytest.mark.live
+@pytest.mark.parametrize("wire", list(LITELLM_MODELS))
+def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_connection(
+    litellm: Any, loopback: LoopbackProvider, wire: str
+) -> None:
+    name = f"{wire}_slow"
+    before = len(loopback.exchanges)
+    stream = litellm.completion(
+        model=LITELLM_MODELS[wire],
+        messages=HELLO,
+        stream=True,
+        api_base=loopback.api_base(name),
+        api_key="sk-loopback",
+    )
+    with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
+        for number, _ in enumerate(events, 1):
+            if number == 3:
+                raise ConsumerFailed
+    assert hung_up(loopback, before)
