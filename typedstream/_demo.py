@@ -18,7 +18,7 @@ import json
 import os
 import time
 from dataclasses import fields
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ._check import check_openai_chunks
 from ._drivers import events
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace | None = None) -> int:
             f"[dim]LiteLLM {_version('litellm')} streaming from the loopback provider at "
             f"{server.base_url} ({provider} wire format)[/]\n"
         )
-        stream = litellm.completion(
+        stream: Any = litellm.completion(  # typed as a union with its coroutine variant
             model=model,
             messages=[{"role": "user", "content": "What are the weather and the time there?"}],
             tools=TOOLS,
@@ -127,7 +127,7 @@ def _print_openai(console: Console, collected: list[StreamEvent]) -> None:
 
     console.print("\n[bold]typedstream.to_sse(events)[/] [dim](the exact chunks OpenAI sends)[/]")
     highlight = JSONHighlighter()
-    wire = []
+    wire: list[Any] = []
     for frame in to_sse(collected):
         data = frame.decode().strip()[len("data: ") :]
         if data != "[DONE]":
