@@ -1,5 +1,6 @@
-"""``python -m typedstream`` runs the ``typedstream`` command."""
+"""``python -m typedstream`` runs the ``typedstream`` command (see ``typedstream --help``)."""
 
 from ._cli import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())
