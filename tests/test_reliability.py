@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import json
+import random
+import sys
+import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from builders import body, call, chunk, tools, without_start
+from builders import ENVELOPE, body, call, chunk, tools, without_start
 from corpus import Recording, recording, recordings
+from test_drivers import AsyncSource
 from test_ordering import drive
 
 import typedstream
@@ -27,9 +32,11 @@ from typedstream import (
     ChunkError,
     IncompleteStreamError,
     StreamEvent,
+    StreamStarted,
     TextDelta,
     ToolCallDone,
     ToolCallStarted,
+    Usage,
 )
 from typedstream._loopback import LoopbackProvider
 
@@ -469,3 +476,122 @@ def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_co
             if number == 3:
                 raise ConsumerFailed
     assert hung_up(loopback, before)
+
+
+async def test_an_exception_in_the_consumer_inside_async_with_closes_the_source_once() -> None:
+    # The async twin of test_drivers' sync test (break and cancellation are there).
+    source = AsyncSource([chunk({"content": "a"}), chunk({"content": "b"}), chunk({}, "stop")])
+    with pytest.raises(ConsumerFailed):
+        async with typedstream.aevents(source) as events:
+            async for _ in events:
+                raise ConsumerFailed
+    assert (source.aclosed, source.closed) == (1, 0)
+
+
+# -- concurrency: normalizers share no state ---------------------------------------------------
+
+
+def _stream_chunks(i: int) -> list[dict[str, Any]]:
+    def at(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            **ENVELOPE,
+            "id": f"chatcmpl-{i}",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    return [
+        at({"role": "assistant", "content": ""}),
+        *(at({"content": f"s{i}.{k} "}) for k in range(4)),
+        at({"tool_calls": [call(0, f"call_{i}", f"tool_{i % 7}", "")]}),
+        *(at({"tool_calls": [call(0, arguments=part)]}) for part in ('{"n": ', str(i), "}")),
+        at({}, "tool_calls"),
+        {**at({}), "choices": [], "usage": {"total_tokens": i}},
+    ]
+
+
+def _expected_events(i: int) -> list[StreamEvent]:
+    """Written out by hand from `_stream_chunks`, not by the code under test."""
+    return [
+        StreamStarted(f"chatcmpl-{i}", "test-model", 1700000000),
+        *(TextDelta(f"s{i}.{k} ") for k in range(4)),
+        ToolCallStarted(0, f"call_{i}", f"tool_{i % 7}"),
+        ArgumentsDelta(0, f"call_{i}", '{"n": '),
+        ArgumentsDelta(0, f"call_{i}", str(i)),
+        ArgumentsDelta(0, f"call_{i}", "}"),
+        ToolCallDone(0, f"call_{i}", f"tool_{i % 7}", f'{{"n": {i}}}'),
+        ChoiceFinished("tool_calls", "tool_calls"),
+        Usage({"total_tokens": i}),
+    ]
+
+
+async def test_a_thousand_interleaved_aevents_streams_each_get_exactly_their_own_events() -> None:
+    pulls: list[int] = []  # which stream each chunk was read from, in loop order
+
+    async def source(i: int) -> AsyncIterator[dict[str, Any]]:
+        rng = random.Random(i)
+        for item in _stream_chunks(i):
+            for _ in range(rng.randint(1, 3)):  # as a proxy awaits its upstream
+                await asyncio.sleep(0)
+            pulls.append(i)
+            yield item
+
+    async def consume(i: int) -> list[StreamEvent]:
+        async with typedstream.aevents(source(i)) as events:
+            return [event async for event in events]
+
+    results = await asyncio.gather(*(consume(i) for i in range(1000)))
+    for i, events in enumerate(results):
+        assert events == _expected_events(i), i
+    # They really interleaved: every stream had started before any stream ended.
+    first = {i: pulls.index(i) for i in range(1000)}
+    last = {i: len(pulls) - 1 - pulls[::-1].index(i) for i in range(1000)}
+    assert max(first.values()) < min(last.values())
+
+
+# -- bounded memory --------------------------------------------------------------------------
+
+CHUNKS = 200_000
+PEAK_BOUND = 4_000_000  # bytes; jiter's bounded string cache takes about 1 MB of it
+
+
+def _peak_while_reading(items: Iterator[Any]) -> int:
+    """Peak traced memory while reading the events of `items`, keeping none of them."""
+    tracemalloc.start()
+    try:
+        count = 0
+        for _ in typedstream.events(items):
+            count += 1
+        assert count == CHUNKS + 2  # start, the fragments, finish
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _text_chunks() -> Iterator[dict[str, Any]]:
+    yield chunk({"role": "assistant", "content": ""})
+    for i in range(CHUNKS):
+        yield chunk({"content": f"w{i} "})  # distinct fragments: none can be shared
+    yield chunk({}, "stop")
+
+
+def test_kept_fragments_would_exceed_the_bound_many_times() -> None:
+    # What the bound below guards against: 200,000 retained fragments.
+    retained = CHUNKS * (sys.getsizeof(TextDelta("w100000 ")) + sys.getsizeof("w100000 "))
+    assert retained > 5 * PEAK_BOUND
+
+
+def test_a_200000_chunk_text_stream_keeps_no_per_chunk_objects() -> None:
+    assert _peak_while_reading(_text_chunks()) < PEAK_BOUND
+
+
+def test_a_200000_frame_sse_body_keeps_no_per_chunk_objects() -> None:
+    # Frames from a template: encoding JSON under tracemalloc would take most of the time.
+    before, after = json.dumps(chunk({"content": "<>"})).encode().split(b"<>")
+    # About 64 KiB per piece, as httpx reads them.
+    pieces = (
+        b"".join(b"data: %sw%d %s\n\n" % (before, i, after) for i in range(at, at + 400))
+        for at in range(0, CHUNKS, 400)
+    )
+    first = b"data: %s\n\n" % json.dumps(chunk({"role": "assistant", "content": ""})).encode()
+    last = b"data: %s\n\ndata: [DONE]\n\n" % json.dumps(chunk({}, "stop")).encode()
+    assert _peak_while_reading(itertools.chain([first], pieces, [last])) < PEAK_BOUND
