@@ -31,6 +31,7 @@ from typedstream import (
     ChoiceFinished,
     ChunkError,
     IncompleteStreamError,
+    Moderation,
     StreamEvent,
     StreamStarted,
     TextDelta,
@@ -99,6 +100,31 @@ def test_the_last_sse_event_completed_by_a_final_cr_is_delivered_before_incomple
     assert isinstance(error, IncompleteStreamError)
     assert error.open_tool_calls == ((0, 0, "f", '{"a": 1'),)
     assert [e.delta for e in events if isinstance(e, ArgumentsDelta)] == ['{"a"', ": 1"]
+
+
+# -- §4 rules test_ordering.py leaves out ---------------------------------------------------
+
+
+def test_a_moderation_chunk_after_the_finish_is_processed_and_comes_after_usage(
+    mode: str,
+) -> None:
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    moderation = {"output": {"type": "moderation_results", "flagged": False}}
+    events, error = drive(
+        [
+            chunk({"content": "a"}, "stop"),
+            {**chunk(), "choices": [], "moderation": moderation},
+            {**chunk(), "choices": [], "usage": usage},
+        ],
+        mode,
+    )
+    assert error is None
+    assert without_start(events) == [
+        TextDelta("a"),
+        ChoiceFinished("stop", "stop"),
+        Usage(usage),
+        Moderation(moderation),
+    ]
 
 
 # -- truncation: a call cut off is never reported done --------------------------------------
