@@ -39,11 +39,14 @@ class SSEDecoder:
 
     def feed(self, piece: bytes) -> list[SSEEvent]:
         """Take the next piece of the body; return the events it completes."""
-        if b"\n" not in piece and b"\r" not in piece:
-            if piece:
-                self._pending.append(piece)
-            return []
         pending = self._pending
+        if b"\n" not in piece and b"\r" not in piece:
+            if not piece:
+                return []
+            if not (pending and pending[-1].endswith(b"\r")):
+                pending.append(piece)
+                return []
+            # else a held CR is followed by something other than LF: it ended a line
         if pending:
             pending.append(piece)
             piece = b"".join(pending)
