@@ -18,7 +18,9 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import os
 import re
+import subprocess
 import sys
 import textwrap
 import types
@@ -340,3 +342,60 @@ def test_every_checker_rule_is_documented_in_order() -> None:
 
     text = (ROOT / "docs" / "openai-exact.md").read_text()
     assert re.findall(r"(?m)^\| `([a-z-]+)` \|", text) == list(RULES)
+
+
+# -- shell examples ----------------------------------------------------------------------------
+
+
+def console_pages() -> list[Path]:
+    return [page for page in PAGES if any(b.lang == "console" for b in blocks(page))]
+
+
+def sessions(block: Block) -> list[tuple[str, str]]:
+    """``$ command`` lines of a console block, each with the output shown after it."""
+    out: list[tuple[str, str]] = []
+    for line in block.code.splitlines():
+        if line.startswith("$ "):
+            out.append((line[2:], ""))
+        else:
+            assert out, f"{block.where}: output before the first command"
+            command, shown = out[-1]
+            out[-1] = (command, shown + line + "\n")
+    return out
+
+
+@pytest.mark.parametrize("page", console_pages(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_shell_examples_print_what_the_page_shows(page: Path, tmp_path: Path) -> None:
+    """Files the page shows (a block titled with a file name) are written to a fresh
+    folder; each ``$ command`` runs there, and prints what the page shows after it."""
+    found = blocks(page)
+    for block in found:
+        if block.title and "." in block.title and block.title != "Output":
+            (tmp_path / block.title).write_text(block.code)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("FORCE_COLOR", None)
+    env["NO_COLOR"] = "1"
+    ran = 0
+    for block in found:
+        if block.lang != "console":
+            continue
+        for command, shown in sessions(block):
+            result = subprocess.run(
+                command,
+                shell=True,
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert _lines(result.stdout + result.stderr) == _lines(shown), (
+                f"{block.where}: `{command}` printed something else"
+            )
+            ran += 1
+    assert ran
+
+
+def test_sessions_split_commands_and_their_output() -> None:
+    block = Block(ROOT, 1, "console", "", "$ a\none\n\ntwo\n$ b\n")
+    assert sessions(block) == [("a", "one\n\ntwo\n"), ("b", "")]
