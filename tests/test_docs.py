@@ -399,3 +399,15 @@ def test_page_shell_examples_print_what_the_page_shows(page: Path, tmp_path: Pat
 def test_sessions_split_commands_and_their_output() -> None:
     block = Block(ROOT, 1, "console", "", "$ a\none\n\ntwo\n$ b\n")
     assert sessions(block) == [("a", "one\n\ntwo\n"), ("b", "")]
+
+
+# -- the API reference -------------------------------------------------------------------------
+
+
+def test_every_public_name_has_an_api_reference_entry() -> None:
+    documented = {
+        match
+        for page in PAGES
+        for match in re.findall(r"(?m)^::: typedstream\.(\w+)\s*$", page.read_text())
+    }
+    assert documented == set(typedstream.__all__)
