@@ -9,13 +9,13 @@ stream.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 import json
 import random
 import sys
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +24,10 @@ from builders import ENVELOPE, body, call, chunk, tools, without_start
 from corpus import Recording, recording, recordings
 from test_drivers import AsyncSource
 from test_ordering import drive
+
+sys.path.insert(0, str(Path(__file__).parent / "live"))  # the live tests' helpers
+from litellm_cases import MESSAGES
+from test_live_close import MODELS, assert_hung_up, new_exchanges, spy
 
 import typedstream
 from typedstream import (
@@ -354,43 +358,15 @@ def test_an_openai_error_payload_mid_stream_propagates_as_the_clients_api_error(
 
 # -- closing for real: exceptions and task cancellation (`break` is in live/test_live_close.py) --
 
-LITELLM_MODELS = {
-    "openai": "openai/gpt-4o",
-    "anthropic": "anthropic/claude-3-5-sonnet-20241022",
-    "gemini": "gemini/gemini-1.5-pro",
-}
-HELLO: Any = [{"role": "user", "content": "Say hello."}]
-
 
 class ConsumerFailed(Exception):
     pass
 
 
-def count_calls(obj: object, name: str) -> list[int]:
-    """Replace `obj.name` (sync or async) by a wrapper that counts its calls."""
-    calls: list[int] = []
-    original: Callable[..., Any] = getattr(obj, name)
-    if inspect.iscoroutinefunction(original):
-
-        async def counted_async(*args: Any, **kwargs: Any) -> Any:
-            calls.append(1)
-            return await original(*args, **kwargs)
-
-        setattr(obj, name, counted_async)
-    else:
-
-        def counted(*args: Any, **kwargs: Any) -> Any:
-            calls.append(1)
-            return original(*args, **kwargs)
-
-        setattr(obj, name, counted)
-    return calls
-
-
-def hung_up(loopback: LoopbackProvider, before: int) -> bool:
+def hung_up(loopback: LoopbackProvider, before: int, scenario_name: str) -> None:
     """The one request since `before` ended with the client gone mid-stream."""
-    (exchange,) = loopback.exchanges[before:]
-    return exchange.wait(2) and exchange.disconnected and not exchange.completed
+    (exchange,) = new_exchanges(loopback, before)
+    assert_hung_up(exchange, scenario_name)
 
 
 async def cancel_after_three_events(stream: Any) -> None:
@@ -432,14 +408,14 @@ def test_an_exception_inside_events_over_an_openai_stream_closes_its_connection_
         base_url=loopback.url("openai_slow") + "/v1", api_key="sk", max_retries=0
     )
     before = len(loopback.exchanges)
-    stream = client.chat.completions.create(model="gpt-4o", messages=HELLO, stream=True)
-    closes = count_calls(stream, "close")
+    stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    closes = spy(stream, "close")
     with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
         for number, _ in enumerate(events, 1):
             if number == 3:
                 raise ConsumerFailed
     assert closes == [1]
-    assert hung_up(loopback, before)
+    hung_up(loopback, before, "openai_slow")
     client.close()
 
 
@@ -454,16 +430,16 @@ async def test_exception_or_cancellation_in_aevents_closes_an_openai_async_strea
         base_url=loopback.url("openai_slow") + "/v1", api_key="sk", max_retries=0
     )
     before = len(loopback.exchanges)
-    stream = await client.chat.completions.create(model="gpt-4o", messages=HELLO, stream=True)
-    closes = count_calls(stream, "close")
+    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
+    closes = spy(stream, "close")
     await how(stream)
     assert closes == [1]
-    assert await asyncio.to_thread(hung_up, loopback, before)
+    await asyncio.to_thread(hung_up, loopback, before, "openai_slow")
     await client.close()
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("wire", list(LITELLM_MODELS))
+@pytest.mark.parametrize("wire", list(MODELS))
 @pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
 async def test_exception_or_cancellation_in_aevents_closes_a_litellm_stream_once(
     litellm: Any, loopback: LoopbackProvider, wire: str, how: Callable[[Any], Awaitable[None]]
@@ -471,28 +447,28 @@ async def test_exception_or_cancellation_in_aevents_closes_a_litellm_stream_once
     name = f"{wire}_slow"
     before = len(loopback.exchanges)
     stream = await litellm.acompletion(
-        model=LITELLM_MODELS[wire],
-        messages=HELLO,
+        model=MODELS[wire],
+        messages=MESSAGES,
         stream=True,
         api_base=loopback.api_base(name),
         api_key="sk-loopback",
     )
-    acloses = count_calls(stream, "aclose")
+    acloses = spy(stream, "aclose")
     await how(stream)
     assert acloses == [1]
-    assert await asyncio.to_thread(hung_up, loopback, before)
+    await asyncio.to_thread(hung_up, loopback, before, name)
 
 
 @pytest.mark.live
-@pytest.mark.parametrize("wire", list(LITELLM_MODELS))
+@pytest.mark.parametrize("wire", list(MODELS))
 def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_connection(
     litellm: Any, loopback: LoopbackProvider, wire: str
 ) -> None:
     name = f"{wire}_slow"
     before = len(loopback.exchanges)
     stream = litellm.completion(
-        model=LITELLM_MODELS[wire],
-        messages=HELLO,
+        model=MODELS[wire],
+        messages=MESSAGES,
         stream=True,
         api_base=loopback.api_base(name),
         api_key="sk-loopback",
@@ -501,7 +477,7 @@ def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_co
         for number, _ in enumerate(events, 1):
             if number == 3:
                 raise ConsumerFailed
-    assert hung_up(loopback, before)
+    hung_up(loopback, before, name)
 
 
 async def test_an_exception_in_the_consumer_inside_async_with_closes_the_source_once() -> None:
