@@ -83,6 +83,10 @@ FINISH_REASONS: Final[Mapping[str, FinishReason]] = {
 # Delta keys whose values must go back to the provider on the next turn.
 _MESSAGE_DATA_KEYS: Final = ("thinking_blocks", "reasoning_details", "provider_specific_fields")
 _TOOL_DATA_KEYS: Final = ("extra_content", "provider_specific_fields")
+# Every delta key read besides `content` and `tool_calls`.
+_RARE_DELTA_KEYS: Final = frozenset(
+    ("role", "reasoning_content", "reasoning", "refusal", "function_call", *_MESSAGE_DATA_KEYS)
+)
 
 _EMPTY: Final[Mapping[str, Any]] = {}
 _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_Choice.by_index`
@@ -359,21 +363,26 @@ class Normalizer:
             self._after_finish(st, delta, entry, n, out)
             return
 
-        role = delta.get("role")
-        if role is not None:
-            if st.role is None:
-                st.role = role
-            elif role != st.role and self.strict:
-                raise ChunkError(
-                    f"choice {index}: role changed from {st.role!r} to {role!r} (strict mode)", n
-                )
+        # Most deltas hold only `content` or `tool_calls`: one set check spares them the
+        # lookups of every key they rarely carry.
+        rare = not _RARE_DELTA_KEYS.isdisjoint(delta)
+        if rare:
+            role = delta.get("role")
+            if role is not None:
+                if st.role is None:
+                    st.role = role
+                elif role != st.role and self.strict:
+                    raise ChunkError(
+                        f"choice {index}: role changed from {st.role!r} to {role!r} (strict mode)",
+                        n,
+                    )
 
-        reasoning = delta.get("reasoning_content")
-        if reasoning is not None:
-            self._reasoning(st, reasoning, "reasoning_content", n, out)
-        other = delta.get("reasoning")
-        if other is not None and other != reasoning:  # vLLM may send both, equal
-            self._reasoning(st, other, "reasoning", n, out)
+            reasoning = delta.get("reasoning_content")
+            if reasoning is not None:
+                self._reasoning(st, reasoning, "reasoning_content", n, out)
+            other = delta.get("reasoning")
+            if other is not None and other != reasoning:  # vLLM may send both, equal
+                self._reasoning(st, other, "reasoning", n, out)
 
         logprobs = entry.get("logprobs")
         if logprobs is not None:
@@ -395,21 +404,23 @@ class Normalizer:
                     n,
                 )
 
-        refusal = delta.get("refusal")
-        if refusal is not None:
-            if refusal.__class__ is not str:
-                raise ChunkError(
-                    f"choice {index}: 'refusal' must be a string, got {_type_name(refusal)}", n
-                )
-            if refusal:
-                out.append(new_refusal_delta(refusal, index))
-                if st.refusal is not None:
-                    st.refusal.append(refusal)
+        if rare:
+            refusal = delta.get("refusal")
+            if refusal is not None:
+                if refusal.__class__ is not str:
+                    raise ChunkError(
+                        f"choice {index}: 'refusal' must be a string, got {_type_name(refusal)}",
+                        n,
+                    )
+                if refusal:
+                    out.append(new_refusal_delta(refusal, index))
+                    if st.refusal is not None:
+                        st.refusal.append(refusal)
 
-        for key in _MESSAGE_DATA_KEYS:
-            value = delta.get(key)
-            if value:
-                out.append(ProviderData(key, value, index))
+            for key in _MESSAGE_DATA_KEYS:
+                value = delta.get(key)
+                if value:
+                    out.append(ProviderData(key, value, index))
 
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
@@ -421,9 +432,10 @@ class Normalizer:
             for position, call_entry in enumerate(tool_calls):
                 self._tool_entry(st, call_entry, position, n, out)
 
-        function_call = delta.get("function_call")
-        if function_call is not None:
-            self._legacy_entry(st, function_call, n, out)
+        if rare:
+            function_call = delta.get("function_call")
+            if function_call is not None:
+                self._legacy_entry(st, function_call, n, out)
 
         finish = entry.get("finish_reason")
         if finish is not None and finish != "":
