@@ -274,7 +274,7 @@ def _items(source: Source) -> Iterator[object]:
     return sse_items(source) if source.format == "sse" else jsonl_items(source)
 
 
-def _clip(text: bytes | str, limit: int = 60) -> str:
+def _clip(text: bytes | str, limit: int = 80) -> str:
     shown = text[:limit]
     return repr(shown) + ("…" if len(text) > limit else "")
 
