@@ -18,13 +18,14 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import json
 import os
 import re
 import subprocess
 import sys
 import textwrap
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -411,3 +412,110 @@ def test_every_public_name_has_an_api_reference_entry() -> None:
         for match in re.findall(r"(?m)^::: typedstream\.(\w+)\s*$", page.read_text())
     }
     assert documented == set(typedstream.__all__)
+
+
+# Each recording the page names must really show its quirk: one detector per quirk id, over
+# the recording's chunks (and, for transport quirks, its raw body).
+def _choices(chunks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for chunk in chunks:
+        yield from chunk.get("choices") or ()
+
+
+def _deltas(chunks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for choice in _choices(chunks):
+        yield choice.get("delta") or {}
+
+
+def _entries(chunks: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    for delta in _deltas(chunks):
+        yield from delta.get("tool_calls") or ()
+
+
+def _whole_call(entry: dict[str, Any]) -> bool:
+    function = entry.get("function") or {}
+    if not (entry.get("id") and function.get("name") and function.get("arguments")):
+        return False
+    json.loads(function["arguments"])
+    return True
+
+
+_TOP_KEYS = {"id", "object", "created", "model", "choices", "usage", "system_fingerprint"}
+_USAGE_KEYS = {"prompt_tokens", "completion_tokens", "total_tokens"}
+_USAGE_KEYS |= {"prompt_tokens_details", "completion_tokens_details"}
+
+Detector = Callable[[list[dict[str, Any]], bytes], bool]
+SHOWN_BY: dict[str, Detector] = {
+    "A1": lambda c, _: any(
+        "type" in e and not (e.get("function") or {}).get("name") for e in _entries(c)
+    ),
+    "A2": lambda c, _: any(e.get("id") == "" and e.get("type") for e in _entries(c)),
+    "A3": lambda c, _: sum(1 for d in _deltas(c) if d.get("role")) > 1,
+    "A4": lambda c, _: sum(1 for d in _deltas(c) if d.get("content") == "") > 1,
+    "A5": lambda c, _: any(
+        "reasoning_content" in d and d.get("content") is None for d in _deltas(c)
+    ),
+    "A6": lambda c, _: any(
+        {"role", "content", "reasoning_content", "tool_calls"} <= set(d) and d["role"] is None
+        for d in _deltas(c)
+    ),
+    "A10": lambda c, _: any((e.get("function") or {}).get("name") == "" for e in _entries(c)),
+    "B1": lambda c, _: any("index" not in e for e in _entries(c)),
+    "B3": lambda c, _: any("index" in d for d in _deltas(c)),
+    "B10": lambda c, _: all(x.get("id") == "" and x.get("created") == 0 for x in c),
+    "C1": lambda c, _: any(_whole_call(e) for e in _entries(c)),
+    "C2": lambda c, _: any(_whole_call(e) for e in _entries(c)),
+    "D1": lambda c, _: any(
+        x.get("finish_reason") and (x.get("delta") or {}).get("tool_calls") for x in _choices(c)
+    ),
+    "D2": lambda c, _: any(
+        x["choices"][0].get("finish_reason")
+        and (x["choices"][0]["delta"].get("content") == "" or x.get("usage"))
+        for x in c
+        if x.get("choices")
+    ),
+    "D3": lambda c, _: not any(x.get("finish_reason") for x in _choices(c)),
+    "D4": lambda c, _: any("finish_reason" not in x or "logprobs" not in x for x in _choices(c)),
+    "D6": lambda c, _: sum(1 for x in _choices(c) if x.get("finish_reason")) > 1,
+    "D7": lambda c, _: any(
+        {"native_finish_reason", "stop_reason", "matched_stop"} & set(x) for x in _choices(c)
+    ),
+    "E1": lambda c, _: any(x.get("usage") and x.get("choices") for x in c),
+    "E3": lambda c, _: any((x.get("x_groq") or {}).get("usage") for x in c),
+    "E4": lambda c, _: any(x.get("usage") and set(x["usage"]) - _USAGE_KEYS for x in c),
+    "E6": lambda c, _: any("moderation" in x for x in c),
+    "F1": lambda c, _: "prompt_filter_results" in c[0] and c[0]["choices"] == [],
+    "F2": lambda _, b: any(line.startswith(b":") for line in b.splitlines()),
+    "F3": lambda c, _: any("error" in x and "choices" in x for x in c),
+    "F4": lambda _, b: b"event: error" in b,
+    "F7": lambda c, _: any(
+        set(x) - _TOP_KEYS - {"service_tier", "obfuscation"}
+        or x.get("service_tier") == ""
+        or x.get("system_fingerprint") == ""
+        for x in c
+    ),
+    "F8": lambda c, _: any(
+        {"text", "seed"} & set(x) or "token_id" in (x.get("delta") or {}) for x in _choices(c)
+    ),
+    "G1": lambda c, _: any(d.get("reasoning_content") for d in _deltas(c)),
+    "G2": lambda c, _: any(d.get("reasoning") for d in _deltas(c)),
+    "G3": lambda c, _: any(d.get("reasoning") and d.get("reasoning_details") for d in _deltas(c)),
+    "G4": lambda c, _: any(isinstance(d.get("content"), list) for d in _deltas(c)),
+    "G5": lambda c, _: any("<think>" in (d.get("content") or "") for d in _deltas(c)),
+}
+
+
+def test_every_recording_named_shows_its_quirk() -> None:
+    checked = 0
+    for quirk, cells in page_rows().items():
+        for name in re.findall(r"`([\w.]+\.(?:sse|jsonl))`", cells[2]):
+            assert quirk in SHOWN_BY, f"{quirk}: no detector for the recording it names"
+            rec = recording(name)
+            assert SHOWN_BY[quirk](rec.chunks(), rec.body()), f"{name} does not show {quirk}"
+            checked += 1
+    assert checked >= len(SHOWN_BY)
+
+
+def test_the_quirk_detectors_do_not_fire_on_an_openai_recording() -> None:
+    rec = recording("openai_gpt4o_parallel_tool_calls.sse")
+    fired = {quirk for quirk, shows in SHOWN_BY.items() if shows(rec.chunks(), rec.body())}
+    assert fired == set()  # a detector that fires on OpenAI's own stream proves nothing
