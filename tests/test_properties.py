@@ -152,7 +152,7 @@ def messages(draw: st.DrawFn) -> list[Message]:
 
 # Where each delta key sits in the order the normalizer reads a delta; a chunk may pack
 # fields only in this order (a later fragment cannot come first in the same chunk).
-_RANK = {"role": 0, "reasoning_content": 1, "reasoning": 1, "content": 2, "refusal": 3}
+_RANK = {"reasoning_content": 1, "reasoning": 1, "content": 2, "refusal": 3}
 
 
 def _pack(rng: random.Random, deltas: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -162,8 +162,10 @@ def _pack(rng: random.Random, deltas: list[dict[str, Any]]) -> list[dict[str, An
         last = out[-1] if out else None
         if last is not None and rng.random() < 0.3 and _fits(last, delta):
             for key, value in delta.items():
-                if key == "tool_calls":
-                    last.setdefault("tool_calls", []).extend(value)
+                if value is None:
+                    last.setdefault(key, None)
+                elif key == "tool_calls":
+                    last["tool_calls"] = [*(last.get("tool_calls") or []), *value]
                 else:
                     last[key] = value
         else:
@@ -172,10 +174,11 @@ def _pack(rng: random.Random, deltas: list[dict[str, Any]]) -> list[dict[str, An
 
 
 def _fits(first: dict[str, Any], then: dict[str, Any]) -> bool:
-    if "tool_calls" in first:
-        return set(then) == {"tool_calls"}
-    present = [_RANK[k] for k in first if first[k] is not None]
-    later = [_RANK.get(k, 9) for k in then if then[k] is not None]
+    # A repeated role is the same on every delta: it does not constrain the order.
+    present = [_RANK.get(k, 9) for k, v in first.items() if v is not None and k != "role"]
+    later = [_RANK.get(k, 9) for k, v in then.items() if v is not None and k != "role"]
+    if 9 in present:  # tool calls: only more tool-call entries may follow in the chunk
+        return set(later) <= {9}
     return not present or not later or max(present) < min(later)
 
 
