@@ -563,33 +563,42 @@ class Normalizer:
     def _tool_entry(
         self, st: _Choice, entry: object, position: int, n: int, out: list[StreamEvent]
     ) -> None:
-        where = f"choice {st.index}: tool_calls[{position}]"
         if not _is_map(entry):
+            where = _entry_label(st.index, position)
             raise ChunkError(f"{where} must be an object, got {_type_name(entry)}", n)
         provider_index = entry.get("index")
         if provider_index is not None and provider_index.__class__ is not int:
             raise ChunkError(
-                f"{where}: 'index' must be an integer, got {_type_name(provider_index)}", n
+                f"{_entry_label(st.index, position)}: 'index' must be an integer, "
+                f"got {_type_name(provider_index)}",
+                n,
             )
         call_id = entry.get("id")
         if call_id is not None and call_id.__class__ is not str:
-            raise ChunkError(f"{where}: 'id' must be a string, got {_type_name(call_id)}", n)
+            raise ChunkError(
+                f"{_entry_label(st.index, position)}: 'id' must be a string, "
+                f"got {_type_name(call_id)}",
+                n,
+            )
         kind = entry.get("type")
         if kind is not None and kind.__class__ is not str:
-            raise ChunkError(f"{where}: 'type' must be a string, got {_type_name(kind)}", n)
-        name, arguments = _function_fields(entry.get("function"), where, n)
+            raise ChunkError(
+                f"{_entry_label(st.index, position)}: 'type' must be a string, "
+                f"got {_type_name(kind)}",
+                n,
+            )
+        name, arguments = _function_fields(entry.get("function"), st.index, position, n)
         call = self._resolve(st, provider_index, call_id or None, name, False, n, out)
-        self._apply(st, call, call_id or None, name, arguments, where, n, out)
+        self._apply(st, call, call_id or None, name, arguments, position, n, out)
         for key in _TOOL_DATA_KEYS:
             value = entry.get(key)
             if value:
                 out.append(ProviderData(key, value, st.index, call.index))
 
     def _legacy_entry(self, st: _Choice, entry: object, n: int, out: list[StreamEvent]) -> None:
-        where = f"choice {st.index}: function_call"
-        name, arguments = _function_fields(entry, where, n)
+        name, arguments = _function_fields(entry, st.index, None, n)
         call = self._resolve(st, _LEGACY, None, name, True, n, out)
-        self._apply(st, call, None, name, arguments, where, n, out)
+        self._apply(st, call, None, name, arguments, None, n, out)
 
     def _resolve(
         self,
@@ -648,7 +657,7 @@ class Normalizer:
         call_id: str | None,
         name: str | None,
         arguments: str | None,
-        where: str,
+        position: int | None,
         n: int,
         out: list[StreamEvent],
     ) -> None:
@@ -661,7 +670,8 @@ class Normalizer:
                     "defer_tool_call_done=True)"
                 )
                 raise ChunkError(
-                    f"{where}: arguments for tool call {call.index} ({call.out_id}), "
+                    f"{_entry_label(st.index, position)}: arguments for tool call "
+                    f"{call.index} ({call.out_id}), "
                     f"which was already reported done{hint}",
                     n,
                 )
@@ -808,17 +818,40 @@ def _opt_str(data: Mapping[str, Any], key: str, n: int) -> str | None:
     raise ChunkError(f"'{key}' must be a string, got {_type_name(value)}", n)
 
 
-def _function_fields(function: object, where: str, n: int) -> tuple[str | None, str | None]:
+def _entry_label(choice: int, position: int | None) -> str:
+    """How error messages name a tool-call entry (``position`` None: the legacy field).
+
+    Built only when an error is raised, never for a well-formed entry.
+    """
+    if position is None:
+        return f"choice {choice}: function_call"
+    return f"choice {choice}: tool_calls[{position}]"
+
+
+def _function_fields(
+    function: object, choice: int, position: int | None, n: int
+) -> tuple[str | None, str | None]:
     if function is None:
         return None, None
     if not _is_map(function):
-        raise ChunkError(f"{where}: 'function' must be an object, got {_type_name(function)}", n)
+        raise ChunkError(
+            f"{_entry_label(choice, position)}: 'function' must be an object, "
+            f"got {_type_name(function)}",
+            n,
+        )
     name = function.get("name")
     if name is not None and name.__class__ is not str:
-        raise ChunkError(f"{where}: 'name' must be a string, got {_type_name(name)}", n)
+        raise ChunkError(
+            f"{_entry_label(choice, position)}: 'name' must be a string, got {_type_name(name)}",
+            n,
+        )
     arguments = function.get("arguments")
     if arguments is not None and arguments.__class__ is not str:
-        raise ChunkError(f"{where}: 'arguments' must be a string, got {_type_name(arguments)}", n)
+        raise ChunkError(
+            f"{_entry_label(choice, position)}: 'arguments' must be a string, "
+            f"got {_type_name(arguments)}",
+            n,
+        )
     return name or None, arguments
 
 
