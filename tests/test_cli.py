@@ -653,7 +653,7 @@ def test_malformed_json_names_the_file_line_and_chunk(run: Run, tmp_path: Path) 
         assert result.code == 2
         assert result.err_lines == [
             f"typedstream: {bad}: line 3 (chunk 2): malformed JSON (EOF while parsing a value "
-            'at line 1 column 20): b\'{"id": "chatcmpl-1",\''
+            'at line 1 column 21): b\'{"id": "chatcmpl-1",\''
         ]
     assert "TextDelta(text='hi', choice=0)" in run("events", bad).lines  # what came before
 

@@ -66,6 +66,7 @@ EXIT_CODES: Final[Mapping[int, str]] = {
 # In the order the worst file decides the exit code of `check` over several files.
 _SEVERITY: Final = (EXIT_INPUT, EXIT_DEVIATES, EXIT_PROVIDER_ERROR, EXIT_CUT_OFF, EXIT_OK)
 _PIECE: Final = 1 << 16
+_BOM: Final = b"\xef\xbb\xbf"
 _SSE_STARTS: Final = (b"data:", b"event:", b"id:", b"retry:", b":")
 _MAX_VALUE: Final = 160  # characters of an offending value shown in the report
 
@@ -185,7 +186,7 @@ def _sniff(name: str, pieces: Iterator[bytes]) -> tuple[bytes, Format]:
     head = b""
     for piece in pieces:
         head += piece
-        start = head.removeprefix(b"\xef\xbb\xbf").lstrip()
+        start = head.removeprefix(_BOM).lstrip()
         if start[:1] in (b"{", b"["):
             return head, "jsonl"
         if start.startswith(_SSE_STARTS):
@@ -200,44 +201,38 @@ def _sniff(name: str, pieces: Iterator[bytes]) -> tuple[bytes, Format]:
 
 def jsonl_items(source: Source) -> Iterator[object]:
     """The chunks of JSON lines, decoded, as lines complete; ``"[DONE]"`` ends them."""
-    pending: list[bytes] = []
-    line_number = 0
     chunk = 0
-    for piece in source.pieces:
-        if b"\n" not in piece:
-            pending.append(piece)
+    for number, line in enumerate(_lines(source.pieces), 1):
+        if number == 1:
+            line = line.removeprefix(_BOM)
+        text = line.strip()
+        if not text:
             continue
-        pending.append(piece)
-        lines = b"".join(pending).split(b"\n")
-        pending[:] = [lines.pop()]
-        for line in lines:
-            line_number += 1
-            text = line.strip()
-            if line_number == 1:
-                text = text.removeprefix(b"\xef\xbb\xbf").lstrip()
-            if not text:
-                continue
-            chunk += 1
-            if text == b"[DONE]":
-                yield "[DONE]"
-                return
-            yield _decode_line(source.name, text, line_number, chunk)
-    text = b"".join(pending).strip()
-    if text:
-        line_number += 1
-        if line_number == 1:
-            text = text.removeprefix(b"\xef\xbb\xbf").lstrip()
         chunk += 1
-        yield "[DONE]" if text == b"[DONE]" else _decode_line(source.name, text, line_number, chunk)
+        if text == b"[DONE]":
+            yield "[DONE]"
+            return
+        try:
+            yield jiter.from_json(line)  # whitespace around it is fine, and columns stay true
+        except ValueError as exc:
+            raise InputError(
+                f"{source.name}: line {number} (chunk {chunk}): malformed JSON ({exc}): "
+                f"{_clip(text)}"
+            ) from None
 
 
-def _decode_line(name: str, text: bytes, line: int, chunk: int) -> object:
-    try:
-        return jiter.from_json(text)
-    except ValueError as exc:
-        raise InputError(
-            f"{name}: line {line} (chunk {chunk}): malformed JSON ({exc}): {_clip(text)}"
-        ) from None
+def _lines(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """Lines (without their LF) as they complete; the last one also without a final LF."""
+    pending: list[bytes] = []
+    for piece in pieces:
+        pending.append(piece)
+        if b"\n" in piece:
+            lines = b"".join(pending).split(b"\n")
+            pending[:] = [lines.pop()]
+            yield from lines
+    last = b"".join(pending)
+    if last:
+        yield last
 
 
 def sse_items(source: Source) -> Iterator[object]:
