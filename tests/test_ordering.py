@@ -385,3 +385,15 @@ def test_nothing_but_typed_errors_escape_for_odd_items(mode: str) -> None:
     for bad in (None, 3, 2.5, object(), b"\xff\xfe", {"choices": [{"delta": {"role": []}}]}):
         _, error = drive([bad], mode)
         assert error is None or isinstance(error, typedstream.TypedStreamError), repr(bad)
+
+
+def test_sse_error_event_with_null_data_is_still_a_provider_error(mode: str) -> None:
+    _, error = drive(b"event: error\ndata: null\n\n", mode)
+    assert isinstance(error, ProviderError)
+    assert error.payload == {"message": "error event without details"}
+
+
+def test_a_mapping_after_raw_sse_text_is_a_chunk_error(mode: str) -> None:
+    _, error = drive([body(chunk({"content": "a"}), done=False), chunk({"content": "b"})], mode)
+    assert isinstance(error, ChunkError)
+    assert "mixed raw SSE text with a dict item" in str(error)

@@ -46,7 +46,7 @@ class Feeder:
 
     def item(self, item: object) -> list[StreamEvent]:
         """Take one item from the source and return the events it completes."""
-        if item.__class__ is dict:
+        if item.__class__ is dict and self.sse is None:
             return self.normalizer.feed(item)
         raw = _text(item)
         if raw is not None:
@@ -106,8 +106,9 @@ class Feeder:
                 if event != "error":
                     raise self.normalizer.reject(f"malformed JSON ({exc}): {data[:80]!r}") from None
                 chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
-            if event == "error" and not (chunk.__class__ is dict and "error" in chunk):
-                chunk = {"error": chunk}
+            if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
+                # An `event: error` is a provider error whatever its data says.
+                chunk = {"error": chunk if chunk else {"message": "error event without details"}}
             out += feed(chunk)
 
 
