@@ -10,8 +10,9 @@ exhaustive ``match`` is generated once complete (no error at all) and once per
 ``StreamEvent`` member with that member's ``case`` deleted: every deletion must make both
 checkers fail, so exhaustiveness is really checked for each event class.
 
-The examples of the static-typing docs page must type-check clean with both checkers, as
-the page says. Marked ``typing`` (run by ``nox -s typing``, not by the plain test session).
+The examples of the static-typing docs page and ``examples/agent_loop.py`` must type-check
+clean with both checkers, as they say. Marked ``typing`` (run by ``nox -s typing``, not by
+the plain test session).
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def docs_page(name: str) -> str:
 CASES: dict[str, str] = {
     "exhaustive-match-is-clean": exhaustive_match(None),
     "docs-typing-page-is-clean": docs_page("typing.md"),
+    # Its `match` over the tool registry's argument types is promised exhaustive.
+    "example-agent-loop-is-clean": (ROOT / "examples" / "agent_loop.py").read_text(),
     **{f"missing-case-{name}": exhaustive_match(name) for name in MEMBERS},
     "wrong-field-type": """
         from typedstream import TextDelta
