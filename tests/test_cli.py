@@ -8,6 +8,7 @@ goes away, what gets imported.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,14 +99,22 @@ def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
 
 
-def spawn(*argv: str | Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+@contextlib.contextmanager
+def spawned(*argv: str | Path, stdin: Any = subprocess.PIPE) -> Iterator[subprocess.Popen[bytes]]:
+    """The command running in a subprocess; killed if still running, pipes closed, reaped."""
+    proc = subprocess.Popen(
         [sys.executable, "-m", "typedstream", *map(str, argv)],
-        stdin=subprocess.PIPE,
+        stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
     )
+    with proc:  # closes the pipes and waits
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def read_until(stream: Any, lines: int, timeout: float = 20.0) -> bytes:
@@ -357,20 +366,12 @@ def test_normalize_output_of_every_recording_passes_check(
 
 def test_normalize_pipes_into_check() -> None:
     rec = LITELLM / "litellm_openai_tools_usage_sync.jsonl"
-    normalize = spawn("normalize", rec)
-    check = subprocess.Popen(
-        [sys.executable, "-m", "typedstream", "check", "-"],
-        stdin=normalize.stdout,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=_env(),
-    )
-    assert normalize.stdin is not None
-    assert normalize.stdout is not None
-    normalize.stdin.close()
-    normalize.stdout.close()  # the check process holds it now
-    out, err = check.communicate(timeout=60)
-    assert normalize.wait(timeout=60) == 0
+    with spawned("normalize", rec, stdin=subprocess.DEVNULL) as normalize:
+        assert normalize.stdout is not None
+        with spawned("check", "-", stdin=normalize.stdout) as check:
+            normalize.stdout.close()  # the check process reads it now
+            out, err = check.communicate(timeout=60)
+        assert normalize.wait(timeout=60) == 0
     assert check.returncode == 0, out + err
     # role, 3 text fragments, 1 + 4 and 1 + 3 tool-call entries, finish, usage
     assert out.decode().splitlines() == ["<stdin>: OpenAI-exact (15 chunks)"]
@@ -508,18 +509,14 @@ def test_events_reads_standard_input_as_it_arrives(name: str) -> None:
     body = rec.body()
     expected = [repr(e).encode() for e in events(source_of(rec))]
     half = len(body) // 2 + 7  # mid-frame or mid-line
-    proc = spawn("events", "-")
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    try:
+    with spawned("events", "-") as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write(body[:half])
         proc.stdin.flush()
         first = read_until(proc.stdout, 3)  # while the rest is not even written
         assert first.splitlines()[:3] == expected[:3]
         rest, err = proc.communicate(body[half:], timeout=30)
-    finally:
-        proc.kill()
-        proc.wait()
     assert proc.returncode == 0, err
     assert (first + rest).splitlines() == expected
 
@@ -619,42 +616,42 @@ def test_a_file_whose_name_does_not_say_is_read_by_its_content(
     assert run("normalize", "--format", forced, misnamed).out == run("normalize", rec.path).out
 
 
+def assert_input_error(run: Run, path: Path, message: str) -> None:
+    """Each subcommand that reads input fails on ``path`` with exit code 2 and one line."""
+    for subcommand in ("events", "check", "normalize"):
+        result = run(subcommand, path)
+        assert result.code == 2, subcommand
+        assert result.err_lines == [f"typedstream: {message}"], subcommand
+
+
 def test_an_undetectable_format_is_an_input_error(run: Run, tmp_path: Path) -> None:
     text = tmp_path / "notes"
     text.write_bytes(b"hello world\n")
-    for subcommand in ("events", "check", "normalize"):
-        result = run(subcommand, text)
-        assert result.code == 2
-        assert result.err_lines == [
-            f"typedstream: {text}: cannot tell the format: it starts with b'hello world\\n', "
-            "neither SSE (data: …) nor JSON lines ({…}); pass --format"
-        ]
-        assert result.out == b""
+    assert_input_error(
+        run,
+        text,
+        f"{text}: cannot tell the format: it starts with b'hello world\\n', neither SSE "
+        "(data: …) nor JSON lines ({…}); pass --format",
+    )
+    assert run("events", text).out == b""
 
 
 def test_a_missing_file_or_a_directory_is_an_input_error(run: Run, tmp_path: Path) -> None:
-    for subcommand in ("events", "check", "normalize"):
-        missing = run(subcommand, tmp_path / "missing.jsonl")
-        assert missing.code == 2
-        assert missing.err_lines == [
-            f"typedstream: {tmp_path / 'missing.jsonl'}: cannot open: No such file or directory"
-        ]
-        directory = run(subcommand, tmp_path)
-        assert directory.code == 2
-        assert directory.err_lines == [f"typedstream: {tmp_path}: cannot open: Is a directory"]
+    missing = tmp_path / "missing.jsonl"
+    assert_input_error(run, missing, f"{missing}: cannot open: No such file or directory")
+    assert_input_error(run, tmp_path, f"{tmp_path}: cannot open: Is a directory")
 
 
 def test_malformed_json_names_the_file_line_and_chunk(run: Run, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     first = chunk({"role": "assistant", "content": "hi"})
     bad.write_bytes(jsonl_body([first]) + b"\n" + b'{"id": "chatcmpl-1", \n')
-    for subcommand in ("events", "check", "normalize"):
-        result = run(subcommand, bad)
-        assert result.code == 2
-        assert result.err_lines == [
-            f"typedstream: {bad}: line 3 (chunk 2): malformed JSON (EOF while parsing a value "
-            'at line 1 column 21): b\'{"id": "chatcmpl-1",\''
-        ]
+    assert_input_error(
+        run,
+        bad,
+        f"{bad}: line 3 (chunk 2): malformed JSON (EOF while parsing a value at line 1 "
+        'column 21): b\'{"id": "chatcmpl-1",\'',
+    )
     assert "TextDelta(text='hi', choice=0)" in run("events", bad).lines  # what came before
 
 
@@ -749,31 +746,25 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
     parts = [chunk({"role": "assistant", "content": ""})]
     parts += [chunk({"content": f"word {i} "}) for i in range(20_000)]
     many.write_bytes(jsonl_body([*parts, chunk({}, "stop")]))
-    proc = spawn("events", many)
-    assert proc.stdout is not None
-    assert proc.stdin is not None
-    proc.stdin.close()
-    read_until(proc.stdout, 1)
-    proc.stdout.close()  # like `| head -1`
-    assert proc.wait(timeout=60) == 141
-    assert proc.stderr is not None
-    assert proc.stderr.read() == b""
+    with spawned("events", many, stdin=subprocess.DEVNULL) as proc:
+        assert proc.stdout is not None
+        read_until(proc.stdout, 1)
+        proc.stdout.close()  # like `| head -n 1`
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141
+    assert err == b""
 
 
 def test_ctrl_c_ends_the_command_quietly() -> None:
     body = recording("openai_gpt4o_text_usage.sse").body()
-    proc = spawn("events", "-")
-    assert proc.stdin is not None
-    assert proc.stdout is not None
-    try:
+    with spawned("events", "-") as proc:
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         proc.stdin.write(body[: len(body) // 2])
         proc.stdin.flush()
         read_until(proc.stdout, 1)  # running, and waiting for more input
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-    finally:
-        proc.kill()
-        proc.wait()
     assert proc.returncode == 130
     assert err == b""
 

@@ -27,7 +27,7 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
@@ -107,42 +107,41 @@ class Source:
 
     name: str
     format: Format
-    pieces: Iterator[bytes]
+    pieces: Generator[bytes, None, None]
+
+    def close(self) -> None:
+        """Stop reading and close the file (idempotent)."""
+        self.pieces.close()
 
 
 def open_source(path: str, fmt: str, before_read: Callable[[], None]) -> Source:
     """Open FILE or ``-`` and detect its format (reading only as far as needed to tell).
 
     ``before_read`` runs before every read that may block (the commands flush their output).
+    The file is closed when its pieces are read to the end or the iteration is closed.
     Raises :class:`InputError` for a file that cannot be opened or a format that cannot be told.
     """
-    name = "<stdin>" if path == "-" else path
-    read = _stdin_reader(name) if path == "-" else _file_reader(path)
-    pieces = _pieces(name, read, before_read)
+    if path == "-":
+        name = "<stdin>"
+        pieces = _pieces(name, _stdin_reader(name), before_read)
+    else:
+        name = path
+        try:
+            file = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by _pieces)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+        pieces = _pieces(name, lambda: file.read(_PIECE) or b"", before_read, file.close)
     chosen = _FORMATS.get(fmt)
     if chosen is None and path != "-":
         chosen = _SUFFIXES.get(os.path.splitext(path)[1].lower())
     head = b""
     if chosen is None:
-        head, chosen = _sniff(name, pieces)
+        try:
+            head, chosen = _sniff(name, pieces)
+        except InputError:
+            pieces.close()
+            raise
     return Source(name, chosen, _prepend(head, pieces))
-
-
-def _file_reader(path: str) -> Callable[[], bytes]:
-    try:
-        file = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by the pieces generator)
-    except OSError as exc:
-        raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
-
-    def read() -> bytes:
-        if file.closed:
-            return b""
-        piece = file.read(_PIECE) or b""
-        if not piece:
-            file.close()
-        return piece
-
-    return read
 
 
 def _stdin_reader(name: str) -> Callable[[], bytes]:
@@ -162,20 +161,27 @@ def _stdin_reader(name: str) -> Callable[[], bytes]:
 
 
 def _pieces(
-    name: str, read: Callable[[], bytes], before_read: Callable[[], None]
-) -> Iterator[bytes]:
-    while True:
-        before_read()
-        try:
-            piece = read()
-        except OSError as exc:
-            raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
-        if not piece:
-            return
-        yield piece
+    name: str,
+    read: Callable[[], bytes],
+    before_read: Callable[[], None],
+    close: Callable[[], None] | None = None,
+) -> Generator[bytes, None, None]:
+    try:
+        while True:
+            before_read()
+            try:
+                piece = read()
+            except OSError as exc:
+                raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
+            if not piece:
+                return
+            yield piece
+    finally:
+        if close is not None:
+            close()
 
 
-def _prepend(head: bytes, pieces: Iterator[bytes]) -> Iterator[bytes]:
+def _prepend(head: bytes, pieces: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
     if head:
         yield head
     yield from pieces
@@ -283,6 +289,10 @@ class Output:
     def __init__(self, color: str, stream: TextIO | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.console: Console | None = None
+        reconfigure = getattr(self.stream, "reconfigure", None)
+        if reconfigure is not None and getattr(self.stream, "errors", None) == "strict":
+            # A terminal that cannot show a character gets an escape, not a traceback.
+            reconfigure(errors="backslashreplace")
         if color == "never":
             return
         if color == "auto" and not (_isatty(self.stream) or os.environ.get("FORCE_COLOR")):
@@ -399,6 +409,8 @@ def run_events(args: argparse.Namespace) -> int:
         flush()
         _fail(source.name, str(exc))
         return _stream_error_code(exc)
+    finally:
+        source.close()
     flush()
     return EXIT_OK
 
@@ -428,6 +440,8 @@ def run_normalize(args: argparse.Namespace) -> int:
     except TypedStreamError as exc:
         _fail(source.name, str(exc))
         return _stream_error_code(exc)
+    finally:
+        source.close()
     return EXIT_OK
 
 
@@ -471,14 +485,17 @@ def check_source(source: Source, *, partial: bool = False) -> Report:
     """
     report = Report(source.name, source.format, partial=partial)
     chunks: list[object] = []
-    for item in _items(source):
-        if item == "[DONE]":
-            report.done = True
-            break
-        if is_map(item) and item.get("error"):
-            report.error = ProviderError(item["error"], len(chunks) + 1)
-            break
-        chunks.append(item)
+    try:
+        for item in _items(source):
+            if item == "[DONE]":
+                report.done = True
+                break
+            if is_map(item) and item.get("error"):
+                report.error = ProviderError(item["error"], len(chunks) + 1)
+                break
+            chunks.append(item)
+    finally:
+        source.close()  # what follows [DONE] or the error is not read
     report.chunks = len(chunks)
     complete = not partial and report.error is None and not report.cut_off
     report.deviations = check_openai_chunks(chunks, complete=complete)
@@ -690,25 +707,10 @@ line on standard error, and the exit code says which (3, 4; 2 for unreadable inp
 """
 
 
-def _input_arguments() -> argparse.ArgumentParser:
+def _choice(flag: str, choices: tuple[str, ...], help: str) -> argparse.ArgumentParser:
+    """A parent parser with one option taking one of ``choices`` (the first by default)."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--format",
-        choices=("auto", "sse", "jsonl"),
-        default="auto",
-        help="the input format (default: from the file name, else from the first bytes)",
-    )
-    return parent
-
-
-def _color_argument() -> argparse.ArgumentParser:
-    parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour with rich: auto (when installed and printing to a terminal), always, never",
-    )
+    parent.add_argument(flag, choices=choices, default=choices[0], help=help)
     return parent
 
 
@@ -747,8 +749,16 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"typedstream {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    inputs = _input_arguments()
-    color = _color_argument()
+    inputs = _choice(
+        "--format",
+        ("auto", "sse", "jsonl"),
+        "the input format (default: from the file name, else from the first bytes)",
+    )
+    color = _choice(
+        "--color",
+        ("auto", "always", "never"),
+        "colour with rich: auto (when installed and printing to a terminal), always, never",
+    )
     stream = _stream_arguments()
     file_help = "an SSE body (.sse), JSON lines (.jsonl), or - for standard input"
 
