@@ -83,6 +83,7 @@ FINISH_REASONS: Final[Mapping[str, FinishReason]] = {
 # Delta keys whose values must go back to the provider on the next turn.
 _MESSAGE_DATA_KEYS: Final = ("thinking_blocks", "reasoning_details", "provider_specific_fields")
 _TOOL_DATA_KEYS: Final = ("extra_content", "provider_specific_fields")
+_TOOL_DATA_KEY_SET: Final = frozenset(_TOOL_DATA_KEYS)
 # Every delta key read besides `content` and `tool_calls`.
 _RARE_DELTA_KEYS: Final = frozenset(
     ("role", "reasoning_content", "reasoning", "refusal", "function_call", *_MESSAGE_DATA_KEYS)
@@ -92,6 +93,12 @@ _EMPTY: Final[Mapping[str, Any]] = {}
 _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_Choice.by_index`
 
 _OPEN, _DONE_SEEN, _CLOSED, _FAILED = range(4)
+
+
+# Hot paths test `type(value) is _DICT` before calling _is_map: nearly every value is a
+# dict, and the call would cost more than the rest of the check. (`dict` typed the way JSON
+# objects are read, so that the test narrows to `dict[str, Any]`.)
+_DICT: Final[type[dict[str, Any]]] = dict
 
 
 def _is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
@@ -342,7 +349,7 @@ class Normalizer:
     # -- choice level ----------------------------------------------------------------------
 
     def _choice(self, entry: object, n: int, out: list[StreamEvent]) -> None:
-        if not _is_map(entry):
+        if type(entry) is not _DICT and not _is_map(entry):
             raise ChunkError(f"each of 'choices' must be an object, got {_type_name(entry)}", n)
         index = entry.get("index")
         if index is None:
@@ -355,7 +362,7 @@ class Normalizer:
         delta = entry.get("delta")
         if delta is None:
             delta = _EMPTY
-        elif not _is_map(delta):
+        elif type(delta) is not _DICT and not _is_map(delta):
             raise ChunkError(
                 f"choice {index}: 'delta' must be an object, got {_type_name(delta)}", n
             )
@@ -563,7 +570,7 @@ class Normalizer:
     def _tool_entry(
         self, st: _Choice, entry: object, position: int, n: int, out: list[StreamEvent]
     ) -> None:
-        if not _is_map(entry):
+        if type(entry) is not _DICT and not _is_map(entry):
             where = _entry_label(st.index, position)
             raise ChunkError(f"{where} must be an object, got {_type_name(entry)}", n)
         provider_index = entry.get("index")
@@ -590,10 +597,11 @@ class Normalizer:
         name, arguments = _function_fields(entry.get("function"), st.index, position, n)
         call = self._resolve(st, provider_index, call_id or None, name, False, n, out)
         self._apply(st, call, call_id or None, name, arguments, position, n, out)
-        for key in _TOOL_DATA_KEYS:
-            value = entry.get(key)
-            if value:
-                out.append(ProviderData(key, value, st.index, call.index))
+        if not _TOOL_DATA_KEY_SET.isdisjoint(entry):
+            for key in _TOOL_DATA_KEYS:
+                value = entry.get(key)
+                if value:
+                    out.append(ProviderData(key, value, st.index, call.index))
 
     def _legacy_entry(self, st: _Choice, entry: object, n: int, out: list[StreamEvent]) -> None:
         name, arguments = _function_fields(entry, st.index, None, n)
@@ -799,7 +807,7 @@ class Normalizer:
 
 
 def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
-    if _is_map(chunk):
+    if type(chunk) is _DICT or _is_map(chunk):
         return chunk
     dump = getattr(chunk, "model_dump", None)
     if dump is not None:  # `openai` and LiteLLM chunks (pydantic models), read without import
@@ -833,7 +841,7 @@ def _function_fields(
 ) -> tuple[str | None, str | None]:
     if function is None:
         return None, None
-    if not _is_map(function):
+    if type(function) is not _DICT and not _is_map(function):
         raise ChunkError(
             f"{_entry_label(choice, position)}: 'function' must be an object, "
             f"got {_type_name(function)}",
