@@ -17,10 +17,10 @@ import argparse
 import json
 import os
 import time
-from dataclasses import fields
 from typing import TYPE_CHECKING, Any, Final
 
 from ._check import check_openai_chunks
+from ._cli import event_text
 from ._drivers import events
 from ._events import StreamEvent, ToolCallDone
 from ._loopback import TOOLS, LoopbackProvider
@@ -28,7 +28,6 @@ from ._openai_out import to_sse
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
 
 __all__ = ["PROVIDERS", "configure", "run"]
 
@@ -45,19 +44,6 @@ _OFFLINE: Final = {
     "LITELLM_MODE": "PRODUCTION",
 }
 _INSTALL: Final = "typedstream demo needs LiteLLM, mcp and rich: pip install 'typedstream[demo]'"
-
-_STYLES: Final = {
-    "stream_started": "bold blue",
-    "text_delta": "bold green",
-    "reasoning_delta": "bold magenta",
-    "refusal_delta": "bold red",
-    "tool_call_started": "bold cyan",
-    "arguments_delta": "cyan",
-    "tool_call_done": "bold yellow",
-    "provider_data": "magenta",
-    "choice_finished": "bold blue",
-    "usage": "blue",
-}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -105,7 +91,7 @@ def run(args: argparse.Namespace | None = None) -> int:
         with events(stream) as stream_events:
             for event in stream_events:
                 collected.append(event)
-                console.print(_event_line(event))
+                console.print(event_text(event))
     _print_calls(console, collected)
     _print_openai(console, collected)
     console.print(f"\n[dim]done in {time.perf_counter() - started:.2f} s; loopback stopped[/]")
@@ -140,21 +126,6 @@ def _print_openai(console: Console, collected: list[StreamEvent]) -> None:
         console.print(f"[bold red]✗ {deviation}[/]")
     if not deviations:
         console.print(f"[bold green]✓[/] check_openai_chunks: {len(wire)} chunks, no deviations")
-
-
-def _event_line(event: StreamEvent) -> Text:
-    from rich.highlighter import ReprHighlighter
-    from rich.text import Text
-
-    line = Text(type(event).__name__, style=_STYLES.get(event.kind, "bold"))
-    values = Text(
-        ", ".join(f"{f.name}={getattr(event, f.name)!r}" for f in fields(event) if f.repr)
-    )
-    ReprHighlighter().highlight(values)
-    line.append("(")
-    line.append_text(values)
-    line.append(")")
-    return line
 
 
 def _version(distribution: str) -> str:
