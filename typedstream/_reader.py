@@ -96,12 +96,13 @@ class Feeder:
 
     def _decode(self, decoded: list[SSEEvent], out: list[StreamEvent]) -> None:
         feed = self.normalizer.feed
+        from_json = jiter.from_json
         for event, data in decoded:
             if data.startswith(_DONE_BYTES):
                 out += self._done()
                 return
             try:
-                chunk: Any = jiter.from_json(data)
+                chunk: Any = from_json(data)
             except ValueError as exc:
                 if event != "error":
                     raise self.normalizer.reject(f"malformed JSON ({exc}): {data[:80]!r}") from None

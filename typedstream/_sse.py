@@ -74,13 +74,13 @@ class SSEDecoder:
         out: list[SSEEvent] = []
         data = self._data
         for line in lines:
-            if line.startswith(b"data:"):
-                data.append(line[6:] if line[5:6] == b" " else line[5:])
-            elif not line:
+            if not line:  # half of all lines: test it first
                 if data:
                     out.append((self._event, data[0] if len(data) == 1 else b"\n".join(data)))
                     data.clear()
                 self._event = None
+            elif line.startswith(b"data:"):
+                data.append(line[6:] if line[5:6] == b" " else line[5:])
             elif line[0] != 58:  # not a ":" comment
                 self._field(line)
         return out
