@@ -95,10 +95,11 @@ _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_Choice.by
 _OPEN, _DONE_SEEN, _CLOSED, _FAILED = range(4)
 
 
-# Hot paths test `type(value) is _DICT` before calling _is_map: nearly every value is a
-# dict, and the call would cost more than the rest of the check. (`dict` typed the way JSON
-# objects are read, so that the test narrows to `dict[str, Any]`.)
+# Hot paths test `type(value) is _DICT` (`_LIST`) before calling _is_map (_is_list): nearly
+# every value is a dict (a list), and the call would cost more than the rest of the check.
+# (`dict` and `list` typed the way JSON is read, so that the test narrows to that type.)
 _DICT: Final[type[dict[str, Any]]] = dict
+_LIST: Final[type[list[Any]]] = list
 
 
 def _is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
@@ -431,7 +432,7 @@ class Normalizer:
 
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
-            if not _is_list(tool_calls):
+            if type(tool_calls) is not _LIST and not _is_list(tool_calls):
                 raise ChunkError(
                     f"choice {index}: 'tool_calls' must be a list, got {_type_name(tool_calls)}",
                     n,
@@ -595,8 +596,17 @@ class Normalizer:
                 n,
             )
         name, arguments = _function_fields(entry.get("function"), st.index, position, n)
-        call = self._resolve(st, provider_index, call_id or None, name, False, n, out)
-        self._apply(st, call, call_id or None, name, arguments, position, n, out)
+        call_id = call_id or None
+        call = st.by_index.get(provider_index) if name is None and call_id is None else None
+        if call is not None and call.started and not call.done:
+            # The usual entry: the next fragment of the call being streamed (what _resolve
+            # and _apply would find and do, without the detour).
+            if arguments:
+                call.parts.append(arguments)
+                out.append(new_arguments_delta(call.index, call.out_id, arguments, st.index))
+        else:
+            call = self._resolve(st, provider_index, call_id, name, False, n, out)
+            self._apply(st, call, call_id, name, arguments, position, n, out)
         if not _TOOL_DATA_KEY_SET.isdisjoint(entry):
             for key in _TOOL_DATA_KEYS:
                 value = entry.get(key)
