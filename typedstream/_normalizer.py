@@ -237,15 +237,15 @@ class Normalizer:
         """
         if self._state != _OPEN:
             self._refuse()
-        if type(chunk) is str and chunk.strip() == DONE:
+        data = chunk if type(chunk) is _DICT else None  # the usual chunk, read as it is
+        if data is None and type(chunk) is str and chunk.strip() == DONE:
             return self._end(done_marker=True)
-        self._chunks += 1
-        number = self._chunks
+        number = self._chunks = self._chunks + 1
         out: list[StreamEvent] = []
         try:
             if self.raw:
                 out.append(RawChunk(chunk, number))
-            self._chunk(_as_mapping(chunk, number), number, out)
+            self._chunk(_as_mapping(chunk, number) if data is None else data, number, out)
         except TypedStreamError:
             self._state = _FAILED
             raise
@@ -437,8 +437,11 @@ class Normalizer:
                     f"choice {index}: 'tool_calls' must be a list, got {_type_name(tool_calls)}",
                     n,
                 )
-            for position, call_entry in enumerate(tool_calls):
-                self._tool_entry(st, call_entry, position, n, out)
+            if len(tool_calls) == 1:  # the usual delta: spare it the enumerate()
+                self._tool_entry(st, tool_calls[0], 0, n, out)
+            else:
+                for position, call_entry in enumerate(tool_calls):
+                    self._tool_entry(st, call_entry, position, n, out)
 
         if rare:
             function_call = delta.get("function_call")
