@@ -39,7 +39,7 @@ def tests_min(session: nox.Session) -> None:
 def typing(session: nox.Session) -> None:
     """mypy --strict and pyright (strict) on the package and the typing tests."""
     session.install("-e", ".[typing,test]", *CONSTRAINTS)
-    session.run("mypy", "typedstream", "tests/typing")
+    session.run("mypy", "typedstream", "tests/typing", "examples")
     session.run("pyright")
     session.run("pytest", "-m", "typing", "-q")
 

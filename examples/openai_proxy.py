@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -64,14 +64,20 @@ def create_app(*, keep_extensions: bool = False, **defaults: Any) -> Starlette:
 
     async def chat_completions(request: Request) -> Response:
         try:
-            body = await request.json()
+            parsed: object = await request.json()
         except ValueError:
             return _error(400, "the request body is not JSON")
-        if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
+        if not isinstance(parsed, dict):
+            return _error(400, "the request body must be a JSON object")
+        body = cast("dict[str, Any]", parsed)
+        if not body.get("model") or not body.get("messages"):
             return _error(400, "'model' and 'messages' are required")
         wants_stream = body.get("stream") is True
-        stream_options = body.get("stream_options") or {}
-        include_usage = not wants_stream or stream_options.get("include_usage") is True
+        stream_options = body.get("stream_options")
+        include_usage = not wants_stream or (
+            isinstance(stream_options, dict)
+            and cast("dict[str, Any]", stream_options).get("include_usage") is True
+        )
         params = {k: v for k, v in body.items() if k not in _OWN_KEYS}
         try:
             upstream = await litellm.acompletion(
@@ -117,17 +123,17 @@ async def _ending_cleanly(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         logger.exception("the provider's stream failed")
 
 
-def _declared(value: Any) -> Any:
+def _declared(value: object) -> object:
     """A pydantic model's declared fields only (drops provider extras), recursively, as JSON."""
-    fields = getattr(type(value), "model_fields", None)
+    fields: dict[str, object] | None = getattr(type(value), "model_fields", None)
     if fields is not None:
         return {name: _declared(getattr(value, name, None)) for name in fields}
     if isinstance(value, list):
-        return [_declared(item) for item in value]
+        return [_declared(item) for item in cast("list[object]", value)]
     return value
 
 
-def _error(status: int, message: str, kind: str = "invalid_request_error") -> JSONResponse:
+def _error(status: object, message: str, kind: str = "invalid_request_error") -> JSONResponse:
     status = status if isinstance(status, int) and 400 <= status < 600 else 502
     return JSONResponse(
         {"error": {"message": message, "type": kind, "param": None, "code": None}},
