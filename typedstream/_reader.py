@@ -2,10 +2,11 @@
 
 How it works. :class:`Feeder` takes the items of any supported source one at a time and
 returns events: a mapping or a chunk object goes straight to the normalizer; ``"[DONE]"``
-ends the stream; ``bytes``/``str`` pieces go through the incremental SSE decoder and each
-decoded ``data:`` payload is parsed with jiter and fed on; with ``lines=True`` a ``str`` or
-``bytes`` item is one SSE line without its terminator (httpx ``iter_lines()``), since such
-lines cannot be told apart from arbitrary cuts. An ``event: error`` SSE event becomes a
+ends the stream; ``bytes``/``str`` pieces go through the incremental SSE decoder and the
+decoded ``data:`` payloads are parsed with jiter (a small batch at a time) and fed on, in
+order; with ``lines=True`` a ``str`` or ``bytes`` item is one SSE line without its
+terminator (httpx ``iter_lines()``), since such lines cannot be told apart from arbitrary
+cuts. An ``event: error`` SSE event becomes a
 provider error. Once raw SSE was seen the transport is known to end with ``[DONE]``, which
 changes what counts as a complete end (see the normalizer).
 
