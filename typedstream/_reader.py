@@ -6,9 +6,9 @@ ends the stream; ``bytes``/``str`` pieces go through the incremental SSE decoder
 decoded ``data:`` payloads are parsed with jiter (a small batch at a time) and fed on, in
 order; with ``lines=True`` a ``str`` or ``bytes`` item is one SSE line without its
 terminator (httpx ``iter_lines()``), since such lines cannot be told apart from arbitrary
-cuts. An ``event: error`` SSE event becomes a
-provider error. Once raw SSE was seen the transport is known to end with ``[DONE]``, which
-changes what counts as a complete end (see the normalizer).
+cuts. An ``event: error`` SSE event becomes a provider error. Once raw SSE was seen the
+transport is known to end with ``[DONE]``, which changes what counts as a complete end (see
+the normalizer).
 
 The drivers (``_drivers.py``) own the iteration, sync or async, and only call
 :meth:`Feeder.item` and :meth:`Feeder.close`; this module also holds the source-closing
