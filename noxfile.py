@@ -36,6 +36,13 @@ def tests_min(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+def tests_latest(session: nox.Session) -> None:
+    """The test suite against the newest releases the extras admit (no constraints)."""
+    session.install("-e", ".[test]")
+    session.run("pytest", "-m", "not typing", *session.posargs)
+
+
+@nox.session(python=PYTHON)
 def typing(session: nox.Session) -> None:
     """mypy --strict and pyright (strict) on the package and the typing tests."""
     session.install("-e", ".[typing,test]", *CONSTRAINTS)
