@@ -1,7 +1,9 @@
-"""The shared recordings (`../shared/corpus/`), loaded for tests and benchmarks.
+"""The recorded streams (`tests/recordings/`), loaded for tests and benchmarks.
 
-`TYPEDSTREAM_CORPUS` overrides the location. The corpus is required: a missing corpus fails
-the suite loudly instead of skipping it.
+The recordings live in the repository (provenance in each folder's README.txt, attribution and
+licences in NOTICE), so a plain clone runs the whole suite. `TYPEDSTREAM_CORPUS` points the
+tests at another copy laid out the same way. A missing corpus fails the suite loudly instead of
+skipping it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("TYPEDSTREAM_CORPUS", ROOT.parent / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("TYPEDSTREAM_CORPUS", ROOT / "tests" / "recordings"))
 LITELLM = CORPUS / "litellm"
 
 ERROR_RECORDINGS = frozenset(
@@ -74,8 +76,8 @@ def recordings() -> tuple[Recording, ...]:
     """Every recording the core must read: the corpus, the LiteLLM output and OpenAI wire."""
     if not CORPUS.is_dir():
         raise RuntimeError(
-            f"the shared corpus is missing at {CORPUS}: check out ../shared beside the "
-            "repository or set TYPEDSTREAM_CORPUS"
+            f"the recorded corpus is missing at {CORPUS}: restore tests/recordings/ "
+            "or point TYPEDSTREAM_CORPUS at a copy"
         )
     files = sorted(p for p in CORPUS.iterdir() if p.suffix in (".sse", ".jsonl"))
     files += sorted(LITELLM.glob("litellm_*.jsonl"))
