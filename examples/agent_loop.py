@@ -172,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # typedstream's loopback provider replays a recorded reply per request: tool calls
     # first, then (once tool results come back) a text answer.
-    from typedstream._loopback import LoopbackProvider
+    from typedstream.testing import LoopbackProvider
 
     with LoopbackProvider() as provider:
 

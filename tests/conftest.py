@@ -13,9 +13,12 @@ from typing import Any, NoReturn
 
 import pytest
 
-from typedstream._loopback import LoopbackProvider
+from typedstream.testing import LoopbackProvider
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+# The public kit's opt-in plugin: the `loopback_provider` fixture (a fresh provider per test).
+pytest_plugins = ["typedstream.testing.pytest_plugin"]
 
 
 # -- Offline guard, loopback provider and LiteLLM (live tests) ------------------------------
@@ -92,7 +95,7 @@ def _no_network_attempts() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def loopback() -> Iterator[LoopbackProvider]:
-    """The built-in loopback provider, started once per session and always stopped."""
+    """The public kit's loopback provider, shared by the session (built-in scenarios by URL)."""
     with LoopbackProvider() as provider:
         yield provider
     assert not provider.errors, f"the loopback provider failed: {provider.errors!r}"

@@ -781,8 +781,8 @@ def round_trip(litellm: Any, loopback: Any, scenario: str, **kwargs: Any) -> Any
         *replies,
     ]
     list(typedstream.events(litellm.completion(**request)))
-    exchange = loopback.last()
-    assert exchange.scenario == scenario
+    exchange = loopback.last
+    assert exchange.reply == scenario
     return exchange.body
 
 

@@ -26,7 +26,7 @@ from typedstream import (
     ToolCallDone,
     ToolCallStarted,
 )
-from typedstream._loopback import LoopbackProvider
+from typedstream.testing import LoopbackProvider
 
 pytestmark = pytest.mark.live
 
@@ -105,7 +105,7 @@ async def test_the_first_tool_starts_before_the_streams_last_event_arrives(
 async def test_the_conversation_goes_back_to_the_provider_with_both_results(
     agent: ModuleType, completion: Any, loopback: LoopbackProvider
 ) -> None:
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     messages: list[dict[str, Any]] = list(QUESTION)
     answer = await agent.run_agent(messages, model="openai/gpt-4o", completion=completion)
     assert answer == FINAL_ANSWER
@@ -131,7 +131,7 @@ async def test_the_conversation_goes_back_to_the_provider_with_both_results(
 
     # What LiteLLM really sent on the second turn: the whole conversation, tool calls paired
     # with their results, and the tools offered again.
-    sent = [e.body for e in loopback.exchanges[before:]]
+    sent = [e.body for e in loopback.requests[before:]]
     assert len(sent) == 2
     second = sent[1]["messages"]
     assert [m["role"] for m in second] == ["user", "assistant", "tool", "tool"]

@@ -34,7 +34,7 @@ import pytest
 from corpus import recording
 
 import typedstream
-from typedstream._loopback import LoopbackProvider
+from typedstream.testing import LoopbackProvider
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [*sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md"]
@@ -137,7 +137,7 @@ def provider_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         return
     loopback: LoopbackProvider = request.getfixturevalue("loopback")
     request.getfixturevalue("litellm")  # imported once per session, quiet
-    monkeypatch.setenv("OPENAI_BASE_URL", loopback.url("openai_tools") + "/v1")
+    monkeypatch.setenv("OPENAI_BASE_URL", loopback.api_base("openai_tools"))
     monkeypatch.setenv("OPENAI_API_KEY", "sk-loopback")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", loopback.url("anthropic_tools"))
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-loopback")

@@ -44,7 +44,7 @@ from typedstream import (
     ToolCallStarted,
     Usage,
 )
-from typedstream._loopback import LoopbackProvider
+from typedstream.testing import LoopbackProvider
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -406,10 +406,8 @@ def test_an_exception_inside_events_over_an_openai_stream_closes_its_connection_
 ) -> None:
     import openai
 
-    client = openai.OpenAI(
-        base_url=loopback.url("openai_slow") + "/v1", api_key="sk", max_retries=0
-    )
-    before = len(loopback.exchanges)
+    client = openai.OpenAI(base_url=loopback.api_base("openai_slow"), api_key="sk", max_retries=0)
+    before = len(loopback.requests)
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
     with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
@@ -429,9 +427,9 @@ async def test_exception_or_cancellation_in_aevents_closes_an_openai_async_strea
     import openai
 
     client = openai.AsyncOpenAI(
-        base_url=loopback.url("openai_slow") + "/v1", api_key="sk", max_retries=0
+        base_url=loopback.api_base("openai_slow"), api_key="sk", max_retries=0
     )
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
     await how(stream)
@@ -447,7 +445,7 @@ async def test_exception_or_cancellation_in_aevents_closes_a_litellm_stream_once
     litellm: Any, loopback: LoopbackProvider, wire: str, how: Callable[[Any], Awaitable[None]]
 ) -> None:
     name = f"{wire}_slow"
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = await litellm.acompletion(
         model=MODELS[wire],
         messages=MESSAGES,
@@ -467,7 +465,7 @@ def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_co
     litellm: Any, loopback: LoopbackProvider, wire: str
 ) -> None:
     name = f"{wire}_slow"
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = litellm.completion(
         model=MODELS[wire],
         messages=MESSAGES,

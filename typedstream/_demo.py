@@ -1,11 +1,12 @@
 """``typedstream demo``: a real LiteLLM stream with tools, as typed events and exact OpenAI chunks.
 
-How it works. The demo starts the built-in loopback provider (``_loopback.py``) on 127.0.0.1,
-points a real ``litellm.completion(..., tools=..., stream=True)`` at it with ``api_base``
-(Anthropic's Messages wire format by default; ``--provider`` picks OpenAI or Gemini), and
-prints each event of ``typedstream.events()`` as it arrives, under its class name. Then it
-prints the same events as ``typedstream.to_sse()`` gives them (the exact chunks OpenAI would
-have sent), checks those with ``check_openai_chunks()``, stops the server and returns 0.
+How it works. The demo starts the test kit's loopback provider (:mod:`typedstream.testing`)
+on 127.0.0.1, points a real ``litellm.completion(..., tools=..., stream=True)`` at it with
+``api_base`` (Anthropic's Messages wire format by default; ``--provider`` picks OpenAI or
+Gemini), and prints each event of ``typedstream.events()`` as it arrives, under its class
+name. Then it prints the same events as ``typedstream.to_sse()`` gives them (the exact chunks
+OpenAI would have sent), checks those with ``check_openai_chunks()``, stops the server and
+returns 0.
 
 Nothing leaves the machine: LiteLLM's offline switches are set before it is imported, and
 LiteLLM (about 4 s to import) and rich are imported here only, never by ``import typedstream``.
@@ -23,8 +24,8 @@ from ._check import check_openai_chunks
 from ._cli import event_text
 from ._drivers import events
 from ._events import StreamEvent, ToolCallDone
-from ._loopback import TOOLS, LoopbackProvider
 from ._openai_out import to_sse
+from .testing import TOOLS, LoopbackProvider
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace | None = None) -> int:
         console.rule(f"[bold]litellm.completion(model={model!r}, tools=..., stream=True)")
         console.print(
             f"[dim]LiteLLM {_version('litellm')} streaming from the loopback provider at "
-            f"{server.base_url} ({provider} wire format)[/]\n"
+            f"{server.root} ({provider} wire format)[/]\n"
         )
         stream: Any = litellm.completion(  # typed as a union with its coroutine variant
             model=model,

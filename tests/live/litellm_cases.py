@@ -12,7 +12,7 @@ from typing import Any
 
 from naive import naive_merge
 
-from typedstream._loopback import TOOLS, LoopbackProvider, scenario
+from typedstream.testing import TOOLS, LoopbackProvider, scenario
 
 MESSAGES = [{"role": "user", "content": "What are the weather and the time in Paris?"}]
 
@@ -64,7 +64,7 @@ SAN_FRANCISCO = (
 
 def _deepseek() -> Case:
     # A long DeepSeek recording: its reasoning is folded from the wire by the naive merger.
-    messages, usage = naive_merge(list(scenario("openai_reasoning").frames))
+    messages, usage = naive_merge(list(scenario("openai_reasoning").payloads()))
     message = messages[0]
     assert usage is not None
     return Case(

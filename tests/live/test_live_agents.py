@@ -18,7 +18,7 @@ import pytest
 from litellm_cases import MESSAGES, SAN_FRANCISCO
 
 import typedstream
-from typedstream._loopback import LoopbackProvider
+from typedstream.testing import LoopbackProvider
 
 pytestmark = pytest.mark.live
 
@@ -70,7 +70,7 @@ async def test_agents_get_the_same_function_calls_from_litellm_anthropic_as_from
     litellm: Any, loopback: LoopbackProvider
 ) -> None:
     async with openai.AsyncOpenAI(
-        base_url=loopback.url("openai_anthropic_twin") + "/v1",
+        base_url=loopback.api_base("openai_anthropic_twin"),
         api_key="sk-loopback",
         max_retries=0,
     ) as client:

@@ -17,7 +17,7 @@ import pytest
 from litellm_cases import MESSAGES
 
 import typedstream
-from typedstream._loopback import Exchange, LoopbackProvider, scenario
+from typedstream.testing import LoopbackProvider, Request, scenario
 
 pytestmark = pytest.mark.live
 
@@ -50,15 +50,15 @@ def spy(obj: object, name: str) -> list[int]:
     return calls
 
 
-def assert_hung_up(exchange: Exchange, name: str) -> None:
+def assert_hung_up(exchange: Request, name: str) -> None:
     assert exchange.wait(2), "the server is still streaming: the connection was not closed"
     assert exchange.disconnected
     assert not exchange.completed
     assert exchange.frames_sent < len(scenario(name).frames)
 
 
-def new_exchanges(loopback: LoopbackProvider, before: int) -> list[Exchange]:
-    return loopback.exchanges[before:]
+def new_exchanges(loopback: LoopbackProvider, before: int) -> list[Request]:
+    return loopback.requests[before:]
 
 
 # -- the openai client --------------------------------------------------------------------------
@@ -66,14 +66,14 @@ def new_exchanges(loopback: LoopbackProvider, before: int) -> list[Exchange]:
 
 @pytest.fixture
 def client(loopback: LoopbackProvider) -> Iterator[openai.OpenAI]:
-    url = loopback.url("openai_slow") + "/v1"
+    url = loopback.api_base("openai_slow")
     with openai.OpenAI(base_url=url, api_key="sk-loopback", max_retries=0) as client:
         yield client
 
 
 @pytest.fixture
 async def aclient(loopback: LoopbackProvider) -> AsyncIterator[openai.AsyncOpenAI]:
-    url = loopback.url("openai_slow") + "/v1"
+    url = loopback.api_base("openai_slow")
     async with openai.AsyncOpenAI(base_url=url, api_key="sk-loopback", max_retries=0) as client:
         yield client
 
@@ -81,7 +81,7 @@ async def aclient(loopback: LoopbackProvider) -> AsyncIterator[openai.AsyncOpenA
 def test_leaving_events_over_an_openai_stream_closes_its_connection_once(
     loopback: LoopbackProvider, client: openai.OpenAI
 ) -> None:
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
     with typedstream.events(stream) as events:
@@ -96,7 +96,7 @@ def test_leaving_events_over_an_openai_stream_closes_its_connection_once(
 def test_breaking_out_of_a_plain_for_loop_closes_the_openai_stream(
     loopback: LoopbackProvider, client: openai.OpenAI
 ) -> None:
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
     for number, _ in enumerate(typedstream.events(stream), 1):
@@ -110,7 +110,7 @@ def test_breaking_out_of_a_plain_for_loop_closes_the_openai_stream(
 async def test_leaving_aevents_over_an_openai_async_stream_closes_its_connection_once(
     loopback: LoopbackProvider, aclient: openai.AsyncOpenAI
 ) -> None:
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = await aclient.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
     closes = spy(stream, "close")
     async with typedstream.aevents(stream) as events:
@@ -132,7 +132,7 @@ def test_leaving_events_over_a_litellm_stream_closes_the_provider_connection(
     litellm: Any, loopback: LoopbackProvider, wire: str
 ) -> None:
     name = f"{wire}_slow"
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = litellm.completion(
         model=MODELS[wire],
         messages=MESSAGES,
@@ -175,7 +175,7 @@ async def test_leaving_aevents_over_a_litellm_stream_closes_the_provider_connect
     litellm: Any, loopback: LoopbackProvider, wire: str
 ) -> None:
     name = f"{wire}_slow"
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     stream = await litellm.acompletion(
         model=MODELS[wire],
         messages=MESSAGES,

@@ -30,7 +30,7 @@ from typedstream import (
     check_openai_chunks,
     to_openai_chunks,
 )
-from typedstream._loopback import LoopbackProvider
+from typedstream.testing import LoopbackProvider
 
 pytestmark = pytest.mark.live
 
@@ -79,8 +79,8 @@ def check_stream(case: Case, events: list[StreamEvent], loopback: LoopbackProvid
 
     check_openai_output(case, typed, ids)
 
-    exchange = loopback.last()
-    assert exchange.scenario == case.scenario
+    exchange = loopback.last
+    assert exchange.reply == case.scenario
     assert exchange.wait(5)  # the client may be done before the server's thread is
     assert exchange.completed
     assert_request_carried_the_tools(case, exchange.body)

@@ -16,7 +16,7 @@ from test_exact_consumers import trace
 
 import typedstream
 from typedstream import ToolCallDone, ato_openai_chunks, check_openai_chunks, to_openai_chunks
-from typedstream._loopback import LoopbackProvider, scenario
+from typedstream.testing import LoopbackProvider, scenario
 
 pytestmark = pytest.mark.live
 
@@ -30,13 +30,13 @@ OPENAI_SHAPED = (
 
 
 def sent(name: str) -> list[dict[str, object]]:
-    return [dict(frame) for frame in scenario(name).frames]
+    return scenario(name).payloads()
 
 
 @pytest.mark.parametrize("name", OPENAI_SHAPED)
 def test_an_openai_stream_re_serializes_losslessly(loopback: LoopbackProvider, name: str) -> None:
     with openai.OpenAI(
-        base_url=loopback.url(name) + "/v1", api_key="sk-loopback", max_retries=0
+        base_url=loopback.api_base(name), api_key="sk-loopback", max_retries=0
     ) as client:
         stream = client.chat.completions.create(
             model="gpt-4o",
@@ -57,7 +57,7 @@ async def test_an_openai_async_stream_re_serializes_losslessly(
     loopback: LoopbackProvider, name: str
 ) -> None:
     async with openai.AsyncOpenAI(
-        base_url=loopback.url(name) + "/v1", api_key="sk-loopback", max_retries=0
+        base_url=loopback.api_base(name), api_key="sk-loopback", max_retries=0
     ) as client:
         stream = await client.chat.completions.create(
             model="gpt-4o",
@@ -76,7 +76,7 @@ async def test_an_openai_async_stream_re_serializes_losslessly(
 def test_the_openai_client_and_the_raw_sse_bytes_give_the_same_events(
     loopback: LoopbackProvider,
 ) -> None:
-    url = loopback.url("openai_parallel") + "/v1"
+    url = loopback.api_base("openai_parallel")
     request = {"model": "gpt-4o", "messages": MESSAGES, "stream": True}
     with openai.OpenAI(base_url=url, api_key="sk-loopback", max_retries=0) as client:
         from_client = list(typedstream.events(client.chat.completions.create(**request)))

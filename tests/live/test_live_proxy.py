@@ -20,11 +20,10 @@ from typing import Any
 import httpx
 import openai
 import pytest
-import uvicorn
 from litellm_cases import MESSAGES, SAN_FRANCISCO
 
 from typedstream import check_openai_chunks
-from typedstream._loopback import TOOLS, LoopbackProvider, scenario
+from typedstream.testing import TOOLS, LoopbackProvider, scenario
 
 pytestmark = pytest.mark.live
 
@@ -45,6 +44,8 @@ def proxy_module(litellm: Any) -> ModuleType:
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Run ``app`` under uvicorn on 127.0.0.1 (ephemeral port); yield its ``/v1`` base URL."""
+    import uvicorn  # a test extra: imported here so `nox -s tests_min` collects this module
+
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     )
@@ -171,14 +172,14 @@ def test_a_client_leaving_the_proxy_early_closes_the_provider_connection(
     proxy_module: ModuleType, loopback: LoopbackProvider
 ) -> None:
     app = proxy_module.create_app(api_base=loopback.api_base("anthropic_slow"), api_key="k")
-    before = len(loopback.exchanges)
+    before = len(loopback.requests)
     with serve(app) as url, openai.OpenAI(base_url=url, api_key="x", max_retries=0) as client:
         stream = client.chat.completions.create(model=MODEL, messages=MESSAGES, stream=True)
         for number, _ in enumerate(stream, 1):
             if number == 3:
                 break
         stream.close()
-        (upstream,) = loopback.exchanges[before:]
+        (upstream,) = loopback.requests[before:]
         assert upstream.wait(5), "the proxy kept reading from the provider"
     assert upstream.disconnected
     assert upstream.frames_sent < len(scenario("anthropic_slow").frames)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from corpus import recording
 
-from typedstream._loopback import SCENARIOS, LoopbackProvider, scenario
+from typedstream.testing import SCENARIOS, LoopbackError, LoopbackProvider, scenario
 
 pytestmark = pytest.mark.live
 
@@ -79,25 +79,26 @@ def test_each_endpoint_replays_its_tools_scenario_without_a_prefix(
     loopback: LoopbackProvider,
 ) -> None:
     post(loopback, "/v1/chat/completions", {"stream": True})
-    assert loopback.last().scenario == "openai_tools"
+    assert loopback.last.reply == "openai_tools"
     post(loopback, "/v1/messages", {"stream": True})
-    assert loopback.last().scenario == "anthropic_tools"
+    assert loopback.last.reply == "anthropic_tools"
     post(loopback, "/v1beta/models/g:streamGenerateContent?alt=sse", {})
-    assert loopback.last().scenario == "gemini_tools"
+    assert loopback.last.reply == "gemini_tools"
 
 
 def test_every_request_is_recorded(loopback: LoopbackProvider) -> None:
     body = {"model": "gpt-4o", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
     post(loopback, "/openai_toolsonly/v1/chat/completions", body)
-    exchange = loopback.last()
+    exchange = loopback.last
     assert exchange.method == "POST"
     assert exchange.path == "/openai_toolsonly/v1/chat/completions"
     assert exchange.headers["content-type"] == "application/json"
     assert exchange.body == body
-    assert exchange.scenario == "openai_toolsonly"
+    assert exchange.reply == "openai_toolsonly"
     assert exchange.status == 200
     assert exchange.wait(5)
-    assert exchange.frames_sent == len(recording("wire_openai_toolsonly.jsonl").chunks())
+    chunks = recording("wire_openai_toolsonly.jsonl").chunks()
+    assert exchange.frames_sent == len(chunks) + 1  # and data: [DONE]
     assert exchange.completed
     assert not exchange.disconnected
 
@@ -114,7 +115,7 @@ def test_a_scenario_in_another_wire_format_is_refused(loopback: LoopbackProvider
     status, _, body = post(loopback, "/anthropic_tools/v1/chat/completions", {"stream": True})
     assert status == 400
     assert "not in the openai format" in json.loads(body)["error"]["message"]
-    assert loopback.last().scenario is None
+    assert loopback.last.reply is None
 
 
 def test_a_client_that_leaves_early_is_observed_as_disconnected(
@@ -124,7 +125,7 @@ def test_a_client_that_leaves_early_is_observed_as_disconnected(
     conn.request("POST", "/openai_slow/v1/chat/completions", json.dumps({"stream": True}))
     response = conn.getresponse()
     assert response.read1(10).startswith(b"data: ")
-    exchange = loopback.last()
+    exchange = loopback.last
     conn.close()
     assert exchange.wait(2)
     assert exchange.disconnected
@@ -142,11 +143,11 @@ def test_stop_ends_streams_in_flight_and_frees_the_port() -> None:
     started = time.monotonic()
     provider.stop()
     assert time.monotonic() - started < 2
-    assert provider.exchanges[0].ended
-    assert not provider.exchanges[0].completed
+    assert provider.requests[0].ended
+    assert not provider.requests[0].completed
     provider.stop()  # idempotent
     conn.close()
-    with pytest.raises(RuntimeError, match="not running"):
+    with pytest.raises(LoopbackError, match="not running"):
         provider.url("openai_tools")
     with socket.socket() as probe:
         assert probe.connect_ex(("127.0.0.1", port)) != 0
@@ -167,7 +168,7 @@ def test_api_base_points_each_wire_format_where_litellm_appends_its_path(
     assert loopback.api_base("openai_tools") == f"{root}/openai_tools/v1"
     assert loopback.api_base("anthropic_thinking") == f"{root}/anthropic_thinking"
     assert loopback.api_base("gemini_tools") == f"{root}/gemini_tools"
-    with pytest.raises(KeyError, match="no scenario 'nope'"):
+    with pytest.raises(LoopbackError, match="no scenario 'nope'"):
         loopback.url("nope")
 
 
@@ -189,4 +190,4 @@ def test_shipped_scenarios_cover_each_wire_format_tools_thinking_usage_errors_an
     ):
         assert name in SCENARIOS
         assert SCENARIOS[name].wire == name.split("_")[0]
-    assert all(SCENARIOS[f"{wire}_slow"].delay > 0 for wire in ("openai", "anthropic", "gemini"))
+    assert all(SCENARIOS[f"{wire}_slow"].interval > 0 for wire in ("openai", "anthropic", "gemini"))
