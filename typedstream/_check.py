@@ -396,7 +396,7 @@ class Checker:
                 "finish-delta-not-empty",
                 f"{path}.delta",
                 dict(delta),
-                f"the finish chunk's delta holds {', '.join(map(_key, delta))}",
+                f"the finish chunk's delta is {_show(dict(delta))}",
             )
         if logprobs is not None:
             self.flag(

@@ -266,27 +266,29 @@ class Feeder:
     Args:
         normalizer: Where the chunks go.
         lines: Each ``str``/``bytes`` item is one SSE line without its terminator.
-        jsonl: ``str``/``bytes`` items are pieces of JSON lines, not SSE.
         max_chunk_bytes: The limit on one line, SSE event or JSON chunk (see :class:`Decoder`).
+        decoder: The decoder of raw text, when it is not SSE read with the options above
+            (``typedstream`` reads JSON lines so); only raw text is then taken.
     """
 
-    __slots__ = ("decoder", "done", "error", "jsonl", "lines", "max_chunk_bytes", "normalizer")
+    __slots__ = ("decoder", "done", "error", "lines", "max_chunk_bytes", "normalizer")
 
     def __init__(
         self,
         normalizer: Normalizer,
         *,
         lines: bool = False,
-        jsonl: bool = False,
         max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+        decoder: Decoder | None = None,
     ) -> None:
         if max_chunk_bytes is not None and max_chunk_bytes < 1:
             raise ValueError(f"max_chunk_bytes must be positive, got {max_chunk_bytes}")
         self.normalizer = normalizer
         self.lines = lines
-        self.jsonl = jsonl
         self.max_chunk_bytes = max_chunk_bytes
-        self.decoder: Decoder | None = None
+        self.decoder = decoder
+        if decoder is not None:
+            normalizer.expect_done = True  # a recorded body: a choice left open was cut off
         self.done = False  # "[DONE]" seen (or an error is pending): the driver stops reading
         self.error: TypedStreamError | None = None  # raised by close(), after earlier events
 
@@ -301,7 +303,6 @@ class Feeder:
                 if not self.lines and raw.strip() == _DONE_BYTES and isinstance(item, str):
                     return self._done()
                 decoder = self.decoder = Decoder(
-                    jsonl=self.jsonl,
                     lines=self.lines,
                     max_chunk_bytes=self.max_chunk_bytes,
                     chunks=self.normalizer.chunks,
