@@ -490,6 +490,7 @@ class Group:
     """The deviations of one rule in one input: how many, and the first few."""
 
     rule: str
+    chunk: int  # the first chunk that broke it (0: the end of the stream)
     count: int = 0
     first: list[Deviation] = field(default_factory=list[Deviation])
 
@@ -527,7 +528,7 @@ class Report:
         self.count += 1
         group = self.groups.get(rule)
         if group is None:
-            group = self.groups[rule] = Group(rule)
+            group = self.groups[rule] = Group(rule, deviation.chunk)
         group.count += 1
         if len(group.first) < self.examples:
             group.first.append(deviation)
@@ -654,7 +655,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def _print_report(output: Output, report: Report) -> None:
-    groups = sorted(report.groups.values(), key=lambda g: g.first[0].chunk or 1 << 62)
+    groups = sorted(report.groups.values(), key=lambda g: g.chunk or 1 << 62)
     for group in groups:
         output.line(_group_line(group), "bold red")
         for deviation in group.first:
@@ -680,8 +681,7 @@ def _print_report(output: Output, report: Report) -> None:
 
 
 def _group_line(group: Group) -> str:
-    first = group.first[0].chunk
-    where = f"first in chunk {first}" if first else "at the end of the stream"
+    where = f"first in chunk {group.chunk}" if group.chunk else "at the end of the stream"
     count = f"{group.count} deviation{'' if group.count == 1 else 's'}"
     meaning = RULES.get(group.rule) or SSE_RULES[group.rule]
     return f"{group.rule}: {count}, {where}: {meaning}"
