@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -382,6 +383,19 @@ _ESCAPES: Final = {
 }
 
 
+# C1 and bidirectional controls left raw in JSON (``ensure_ascii=False``): UTF-8 sequences
+# that occur only inside JSON strings, where a \\u escape means the same.
+_RAW_IN_JSON: Final = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def safe_json(data: bytes) -> bytes:
+    """JSON text (UTF-8) with the control characters JSON leaves raw written as escapes:
+    the same JSON value, and nothing that drives a terminal."""
+    if b"\xc2" not in data and b"\xe2" not in data:
+        return data
+    return _RAW_IN_JSON.sub(lambda m: b"\\u%04x" % ord(m.group().decode()), data)
+
+
 def _warn(message: str) -> None:
     print(f"typedstream: {safe(message)}", file=sys.stderr, flush=True)
 
@@ -432,7 +446,7 @@ def run_events(args: argparse.Namespace) -> int:
         source = open_source(args.file, args.format, flush)
 
         def show(event: StreamEvent) -> None:
-            out.write(event_to_json(event).encode() + b"\n")
+            out.write(safe_json(event_to_json(event).encode()) + b"\n")
 
     else:
         output = Output(args.color)
@@ -472,7 +486,7 @@ def run_normalize(args: argparse.Namespace) -> int:
     )
     try:
         for frame in frames:
-            out.write(frame)
+            out.write(safe_json(frame))
             out.flush()
     except TypedStreamError as exc:
         _fail(source.name, str(exc))
