@@ -229,14 +229,14 @@ class Sniffer:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._lead = b""  # the first bytes, while they may be a byte-order mark
-        self._started = False  # past the byte-order mark
-        self.kept = b""  # the non-blank bytes read so far (a few while they do not tell)
-        self.newlines = 0  # LFs in the blank start
-        self.ended = False  # the blank start ends a line
-        self.indented = False  # blanks after its last line end: the next line is indented
+        self._lead: bytes = b""  # the first bytes, while they may be a byte-order mark
+        self._started: bool = False  # past the byte-order mark
+        self.kept: bytes = b""  # the non-blank bytes read so far (a few while they do not tell)
+        self.newlines: int = 0  # LFs in the blank start
+        self.ended: bool = False  # the blank start ends a line
+        self.indented: bool = False  # blanks after its last line end: the next line is indented
         self.format: Format | None = None
-        self.scanned = 0  # bytes looked at: each byte of the input once, at most
+        self.scanned: int = 0  # bytes looked at: each byte of the input once, at most
 
     def feed(self, piece: bytes) -> Format | None:
         """Take the next piece; return the format once the bytes tell it.
@@ -288,11 +288,6 @@ class Sniffer:
                 "SSE (data: …) nor JSON lines ({…}); pass --format"
             )
         return None
-
-
-def _clip(text: bytes | str, limit: int = 80) -> str:
-    shown = text[:limit]
-    return repr(shown) + ("…" if len(text) > limit else "")
 
 
 # -- output ---------------------------------------------------------------------------------
