@@ -2,23 +2,29 @@
 
 How it works. Every input command reads its FILE (or ``-``, standard input) in pieces as they
 arrive (``os.read`` on the file descriptor: never the whole input at once) and tells SSE from
-JSON lines by the file name or, failing that, by the first non-blank bytes. Then:
+JSON lines by the file name or, failing that, by the first non-blank bytes (:class:`Sniffer`:
+each byte looked at once, O(1) of them kept). The command parses nothing itself: the pieces go
+to the library's one decoding layer (``typedstream._reader.Decoder``), so ``[DONE]``,
+``event: error``, malformed JSON, a cut-off line and ``max_chunk_bytes`` mean exactly what they
+mean to :func:`typedstream.events`. The file is the transport, in either format: a choice it
+leaves open was cut off (the normalizer's ``expect_done``). Then:
 
-* ``events`` and ``normalize`` hand the input to :func:`typedstream.events`: an SSE body as its
-  raw bytes (the library's own SSE reader, so ``[DONE]`` and ``event: error`` mean exactly what
-  they mean to ``events(body)``), JSON lines as one decoded chunk per line. ``events`` prints
-  each event, ``normalize`` writes each frame of :func:`typedstream.to_sse`. Output is flushed
-  before every read that may block, so ``curl -N … | typedstream events -`` shows events as
-  chunks arrive.
-* ``check`` decodes the chunks, stops at ``[DONE]`` or at an error payload, and hands them to
-  :func:`typedstream.check_openai_chunks`, the one implementation of the rules; the command
-  only reads input and prints the report.
+* ``events`` and ``normalize`` run the decoder and the normalizer (a :class:`Feeder`, as
+  ``events()`` does). ``events`` prints each event, ``normalize`` writes each frame of
+  :func:`typedstream.to_sse`. Output is flushed before every read that may block, so
+  ``curl -N … | typedstream events -`` shows events as chunks arrive.
+* ``check`` hands each decoded chunk to a normalizer (which decides how the stream ends, as
+  for ``events``) and to the rules (``typedstream._check.Checker``, the one implementation of
+  :func:`typedstream.check_openai_chunks`), keeping only counts and the first few findings of
+  each rule: memory does not grow with the input.
 * ``demo`` is ``typedstream._demo`` (imported only when run: it starts a loopback server).
 
-Errors never end in a traceback: input that cannot be read is one line on standard error and
-exit code 2; a stream that fails (a provider error, a cut-off stream) is one line and exit
-code 3 or 4 (see ``EXIT_CODES``). rich, pydantic and ``openai`` are imported only by the
-commands that need them; without rich the output is plain text.
+So the three commands agree on every input: ok, provider error, cut off or bad input (exit
+codes 0, 3, 4, 2; ``check`` exits 1 instead when it found deviations). Errors never end in a
+traceback: each is one line on standard error. Every control character that came from the
+stream is escaped in what the command prints (:func:`safe`, :func:`safe_json`). rich,
+pydantic and ``openai`` are imported only by the commands that need them; without rich the
+output is plain text.
 """
 
 from __future__ import annotations
@@ -755,18 +761,21 @@ _STREAM_EXIT_HELP: Final = _exit_help(
         0: "the stream completed",
         1: "",
         2: "usage or input error: a missing or unreadable file, malformed JSON, a chunk\n"
-        "       typedstream cannot read (ChunkError)",
+        "       typedstream cannot read, more than --max-chunk-bytes (ChunkError)",
         3: "the stream ended with a provider error (ProviderError)",
-        4: "the stream was cut off before it completed (IncompleteStreamError)",
+        4: "the stream was cut off before it completed, in either format: a choice left\n"
+        "       open, no chunks, a JSON line cut in the middle (IncompleteStreamError)",
     }
 )
 _CHECK_EXIT_HELP: Final = _exit_help(
     {
         0: "the stream is OpenAI-exact",
         1: "it deviates from OpenAI's stream semantics",
-        2: "usage or input error: a missing or unreadable file, malformed JSON",
+        2: "usage or input error: a missing or unreadable file, malformed JSON, a chunk\n"
+        "       typedstream cannot read, more than --max-chunk-bytes",
         3: "no deviations before the provider error that ended the stream",
-        4: "no deviations, but the stream was cut off (SSE without data: [DONE], no chunks)",
+        4: "no deviations, but the stream was cut off (a choice left open, no chunks, a\n"
+        "       JSON line cut in the middle)",
     }
 )
 
@@ -800,15 +809,19 @@ _CHECK_EPILOG: Final = f"""\
 examples:
   typedstream check recording.sse
   typedstream check *.jsonl --limit 20
+  typedstream check --ignore non-openai-key --ignore null-key litellm.jsonl
   curl -sN http://127.0.0.1:4000/v1/chat/completions … | typedstream check -
 
-Every deviation is one line: the chunk number (1-based), what is wrong, the rule id, where in
-the chunk and the offending value; a table of the rules broken ends the report. The chunks are
-checked up to data: [DONE]. A provider error payload (a chunk with a top-level "error", or an
-SSE "event: error") ends the stream as it ends it for the openai client: it is reported, not
-checked, and the chunks before it are checked as a stream cut off there (exit 3 when they
-conform). An SSE body without data: [DONE] was cut off (exit 4 when its chunks conform).
-Several files: the exit code is that of the worst one (2, 1, 3, 4, 0 from worst to best).
+The findings are grouped by rule: a line with the rule id, how many times it was broken, the
+first chunk that broke it and what the rule means, then the first deviations (--limit, 3 by
+default), each with its chunk number (1-based), where in the chunk, and what is there. The
+chunks are checked up to data: [DONE]. The stream ends as it ends for `typedstream events`:
+a provider error payload (a chunk with a top-level "error", or an SSE "event: error") is
+reported, not checked, and the chunks before it are checked as a stream cut off there (exit 3
+when they conform); so are the chunks of a stream cut off (exit 4 when they conform); a chunk
+typedstream cannot read is an input error (exit 2). An SSE body whose choices all finished but
+that lacks data: [DONE] breaks the rule missing-done. Several files: the exit code is that of
+the worst one (2, 1, 3, 4, 0 from worst to best).
 
 {_CHECK_EXIT_HELP}
 """
