@@ -57,11 +57,11 @@ def sniff(data: bytes, piece: int) -> Sniffer:
     return sniffer
 
 
-@pytest.mark.parametrize("piece", [1, 7, 65536])
-@pytest.mark.parametrize("size", [10_000, 100_000, 1_000_000])
+@pytest.mark.parametrize(
+    ("piece", "size"),
+    [(1, 10_000), (1, 100_000), (7, 100_000), (7, 1_000_000), (65536, 1_000_000)],
+)
 def test_detection_looks_at_each_byte_once_and_keeps_a_few(piece: int, size: int) -> None:
-    if piece == 1 and size > 100_000:
-        pytest.skip("a million one-byte pieces take long for nothing more")
     blanks = b"\r\n \t" * (size // 4)
     sniffer = sniff(blanks + b"data: {}\n\n", piece)
     assert sniffer.format == "sse"
