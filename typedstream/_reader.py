@@ -154,11 +154,6 @@ class Decoder:
         self.chunks = chunks  # items handed on so far, "[DONE]" not counted
         self.done = False  # "[DONE]" was decoded: nothing more is read
 
-    @property
-    def jsonl(self) -> bool:
-        """The text is JSON lines."""
-        return isinstance(self.framing, _JSONLines)
-
     def feed(self, raw: bytes, sink: Sink[T], out: list[T]) -> None:
         """Decode the next piece of text; hand each item it completes to ``sink``, in order,
         adding what the sink returns to ``out``. Raises (after the earlier items reached the
