@@ -377,13 +377,13 @@ def test_a_deviation_names_the_chunk_the_place_and_the_value() -> None:
     assert first == Deviation(
         3,
         "type-on-continuation",
-        "type repeated on a continuation fragment",
+        'type: "function" sent on a continuation fragment',
         "choices[0].delta.tool_calls[0].type",
         "function",
     )
     assert str(first) == (
-        "chunk 3: type repeated on a continuation fragment [type-on-continuation] "
-        "at choices[0].delta.tool_calls[0].type: 'function'"
+        'chunk 3: type: "function" sent on a continuation fragment [type-on-continuation] '
+        "at choices[0].delta.tool_calls[0].type"
     )
 
 
@@ -403,7 +403,9 @@ def test_envelope_change_says_what_changed() -> None:
 def test_an_unfinished_choice_is_reported_at_the_end_of_the_stream() -> None:
     (deviation,) = check_openai_chunks(mutant("unfinished-choice"))
     assert (deviation.chunk, deviation.value) == (0, 0)
-    assert str(deviation).startswith("end of stream: a choice never got its finish chunk")
+    assert str(deviation) == (
+        "end of stream: choice 0 never got its finish chunk [unfinished-choice] at choice 0"
+    )
 
 
 def test_a_prefix_can_be_checked_without_the_end_rules() -> None:
@@ -428,3 +430,44 @@ def test_what_varies_between_openai_recordings_is_not_flagged() -> None:
 def test_items_that_are_not_chunks_are_reported_not_raised() -> None:
     deviations = check_openai_chunks(["[DONE]", 42])
     assert [(d.chunk, d.rule) for d in deviations] == [(1, "not-an-object"), (2, "not-an-object")]
+
+
+# -- messages say what is there ---------------------------------------------------------------
+
+
+def test_a_null_id_on_a_continuation_is_called_null_not_repeated() -> None:
+    chunks = copy.deepcopy(recording(PARALLEL).chunks())
+    entry(chunks[2])["id"] = None  # LiteLLM sends `id: null` on every fragment
+    (deviation,) = check_openai_chunks(chunks)
+    assert deviation.rule == "id-on-continuation"
+    assert deviation.message == "id: null sent on a continuation fragment"
+
+
+def test_a_key_openai_does_not_send_is_named_with_its_value() -> None:
+    chunks = copy.deepcopy(recording(PARALLEL).chunks())
+    delta(chunks[2])["provider_specific_fields"] = None
+    (deviation,) = check_openai_chunks(chunks)
+    assert deviation.rule == "non-openai-key"
+    assert deviation.message == (
+        '"provider_specific_fields": null sent; OpenAI does not send this key'
+    )
+
+
+@pytest.mark.parametrize("rule", sorted(MUTATIONS))
+def test_every_message_says_what_is_there_not_the_rule(rule: str) -> None:
+    for deviation in check_openai_chunks(mutant(rule)):
+        assert deviation.message != RULES[rule]
+        assert "repeated" not in deviation.message
+
+
+def test_litellm_messages_show_the_value_they_flag() -> None:
+    import json
+
+    shown = ("non-openai-key", "null-key", "id-on-continuation", "type-on-continuation")
+    deviations = check_openai_chunks(recording("litellm_openai_tools_sync.jsonl").chunks())
+    flagged = [d for d in deviations if d.rule in shown]
+    assert len(flagged) > 50
+    for deviation in flagged:
+        value = deviation.value
+        if isinstance(value, (str, int, type(None))):
+            assert json.dumps(value) in deviation.message, deviation

@@ -192,71 +192,94 @@ def test_check_passes_every_openai_recording_and_the_openai_wire_files() -> None
 
 
 def test_check_flags_every_litellm_recording_naming_chunks_and_rules() -> None:
-    result = command("check", *(r.path for r in LITELLM_OUTPUT))
+    result = command("check", "--limit", "1000", *(r.path for r in LITELLM_OUTPUT))
     assert result.code == 1
     for rec in LITELLM_OUTPUT:
         assert any(line.startswith(f"{rec.path}: not OpenAI-exact: ") for line in result.lines)
         for deviation in check_openai_chunks(rec.chunks()):
-            place = f"chunk {deviation.chunk}: " if deviation.chunk else "end of stream: "
-            assert any(
-                line.startswith(place) and f"[{deviation.rule}] at {deviation.path}:" in line
-                for line in result.lines
-            ), deviation
+            place = f"chunk {deviation.chunk}" if deviation.chunk else "end of stream"
+            assert f"  {place} at {deviation.path}: {deviation.message}" in result.lines
     # The founding bug, by hand: LiteLLM repeats type "function" on each continuation.
     assert (
-        "chunk 6: type repeated on a continuation fragment [type-on-continuation] "
-        "at choices[0].delta.tool_calls[0].type: 'function'"
+        "  chunk 6 at choices[0].delta.tool_calls[0].type: "
+        'type: "function" sent on a continuation fragment'
     ) in result.lines
 
 
-def test_check_reports_each_deviation_then_a_summary_table(run: Run) -> None:
+def test_check_groups_findings_by_rule_with_counts_and_first_chunks(run: Run) -> None:
     rec = recording("mistral_small_tool_call.jsonl")
     result = run("check", rec.path)
     assert result.code == 1
     assert result.text == (
-        "chunk 2: usage on a chunk with choices (OpenAI sends it on a choices: [] chunk) "
-        "[usage-with-choices] at usage: "
-        "{'prompt_tokens': 124, 'total_tokens': 146, 'completion_tokens': 22}\n"
-        "chunk 2: a delta key sent as null where OpenAI omits it [null-key] "
-        "at choices[0].delta.content: None\n"
-        "chunk 2: a tool-call entry without an integer index [tool-call-without-index] "
-        "at choices[0].delta.tool_calls[0].index: None\n"
-        "chunk 2: the finish chunk's delta is not {} [finish-delta-not-empty] "
-        "at choices[0].delta: {'content': None, 'tool_calls': [{'id': 'gSIMJiOkT', "
-        "'function': {'name': 'weather', 'arguments': '{\"location\": \"San Francisco\"}'}}]}\n"
-        "\n"
-        "rule                     count  first chunk  meaning\n"
-        "usage-with-choices           1            2  "
+        "usage-with-choices: 1 deviation, first in chunk 2: "
         "usage on a chunk with choices (OpenAI sends it on a choices: [] chunk)\n"
-        "null-key                     1            2  "
-        "a delta key sent as null where OpenAI omits it\n"
-        "tool-call-without-index      1            2  a tool-call entry without an integer index\n"
-        "finish-delta-not-empty       1            2  the finish chunk's delta is not {}\n"
+        "  chunk 2 at usage: usage sent on a chunk with choices\n"
+        "null-key: 1 deviation, first in chunk 2: a delta key sent as null where OpenAI omits it\n"
+        "  chunk 2 at choices[0].delta.content: "
+        "content: null sent where OpenAI leaves the key out\n"
+        "tool-call-without-index: 1 deviation, first in chunk 2: "
+        "a tool-call entry without an integer index\n"
+        "  chunk 2 at choices[0].delta.tool_calls[0].index: a tool-call entry with no index\n"
+        "finish-delta-not-empty: 1 deviation, first in chunk 2: "
+        "the finish chunk's delta is not {}\n"
+        "  chunk 2 at choices[0].delta: the finish chunk's delta is "
+        '{"content": null, "tool_calls": [{"id": "gSIMJiOkT", "funct…\n'
         f"{rec.path}: not OpenAI-exact: 4 deviations (4 rules) in 2 chunks\n"
     )
 
 
-def test_check_summary_counts_each_rule_with_its_first_chunk(run: Run) -> None:
+def test_check_counts_each_rule_with_its_first_chunk(run: Run) -> None:
     # Two calls: a header then 4 fragments (chunks 5-9), a header then 3 (chunks 10-13).
     result = run("check", LITELLM / "litellm_openai_tools_sync.jsonl")
-    table = {
-        line.split()[0]: line.split()[1:3]
-        for line in result.lines
-        if "-on-continuation" in line and "[" not in line
-    }
-    assert table == {
-        "id-on-continuation": ["7", "6"],
-        "type-on-continuation": ["7", "6"],
-        "name-on-continuation": ["7", "6"],
-    }
+    headers = [line for line in result.lines if "-on-continuation: " in line]
+    assert [line.split(": ")[0:2] for line in headers] == [
+        ["id-on-continuation", "7 deviations, first in chunk 6"],
+        ["type-on-continuation", "7 deviations, first in chunk 6"],
+        ["name-on-continuation", "7 deviations, first in chunk 6"],
+    ]
+    assert (
+        "  chunk 6 at choices[0].delta.tool_calls[0].id: id: null sent on a continuation fragment"
+        in result.lines
+    )
 
 
-def test_check_limit_prints_the_first_deviations_and_counts_them_all(run: Run) -> None:
+def test_check_limit_prints_the_first_deviations_of_each_rule_and_counts_them_all(
+    run: Run,
+) -> None:
     result = run("check", "--limit", "2", LITELLM / "litellm_openai_tools_sync.jsonl")
     assert result.code == 1
-    assert [line.startswith("chunk 1: ") for line in result.lines[:2]] == [True, True]
-    assert result.lines[2] == "… 115 more (--limit 2)"
+    assert result.lines[0].startswith("non-openai-key: 53 deviations, first in chunk 1: ")
+    assert [line.startswith("  chunk 1 at ") for line in result.lines[1:3]] == [True, True]
+    assert result.lines[3] == "  … 51 more"
     assert result.lines[-1].endswith("not OpenAI-exact: 117 deviations (6 rules) in 14 chunks")
+    headers_only = run("check", "--limit", "0", LITELLM / "litellm_openai_tools_sync.jsonl")
+    assert [line for line in headers_only.lines if not line.startswith("  … ")] == [
+        line for line in result.lines if not line.startswith("  ")
+    ]
+
+
+def test_check_rule_and_ignore_filter_the_findings_and_the_exit_code(run: Run) -> None:
+    path = LITELLM / "litellm_openai_tools_sync.jsonl"
+    only = run("check", "--rule", "id-on-continuation", path)
+    assert only.code == 1
+    assert [line for line in only.lines if not line.startswith("  ")] == [
+        "id-on-continuation: 7 deviations, first in chunk 6: "
+        "an id (even null) on a continuation fragment",
+        f"{path}: not OpenAI-exact: 7 deviations (1 rule) in 14 chunks (110 more ignored)",
+    ]
+    rules = ("non-openai-key", "null-key", "id-on-continuation", "type-on-continuation")
+    ignored = run("check", *(f"--ignore={r}" for r in rules), path)
+    assert "name-on-continuation: 7 deviations" in ignored.lines[0]
+    everything = [f"--ignore={r}" for r in (*rules, "name-on-continuation")]
+    clean = run("check", *everything, "--ignore", "finish-delta-not-empty", path)
+    assert clean.code == 0
+    assert clean.lines == [f"{path}: OpenAI-exact (14 chunks) (117 more ignored)"]
+
+
+def test_check_rejects_an_unknown_rule(run: Run) -> None:
+    result = run("check", "--ignore", "no-such-rule", "x.sse")
+    assert result.code == 2
+    assert "unknown rule 'no-such-rule'" in result.err.decode()
 
 
 def test_check_reports_an_error_payload_and_checks_the_chunks_before_it(
@@ -278,39 +301,75 @@ def test_check_reports_an_error_payload_and_checks_the_chunks_before_it(
 def test_check_reports_the_provider_error_after_the_deviations_before_it(run: Run) -> None:
     result = run("check", GROQ_ERROR.path)
     assert result.code == 1
-    assert (
-        result.lines[-1]
-        == f"{GROQ_ERROR.path}: not OpenAI-exact: 187 deviations (1 rule) in 94 chunks"
+    assert result.lines[-1] == (
+        f"{GROQ_ERROR.path}: not OpenAI-exact: 187 deviations (1 rule) in 94 chunks; "
+        "then a provider error at chunk 95"
     )
     assert any(
         line.startswith("chunk 95: provider error: Tool call validation failed")
         for line in result.lines
     )
-    assert not any("[unfinished-choice]" in line for line in result.lines)  # cut off by the error
+    assert not any("unfinished-choice" in line for line in result.lines)  # cut off by the error
 
 
-def test_an_sse_body_without_done_was_cut_off_unless_partial(run: Run, tmp_path: Path) -> None:
+def test_an_sse_body_without_done_deviates_and_one_cut_in_a_choice_was_cut_off(
+    run: Run, tmp_path: Path
+) -> None:
     body = recording("openai_gpt4o_text_usage.sse").body()
-    cut = tmp_path / "cut.sse"
-    cut.write_bytes(body[: body.index(b"data: [DONE]")])
-    result = run("check", cut)
-    assert result.code == 4
-    assert result.lines[-1] == f"{cut}: no deviations in 33 chunks, but the stream was cut off"
+    no_done = tmp_path / "no_done.sse"  # every choice finished: complete, but not OpenAI's wire
+    no_done.write_bytes(body[: body.index(b"data: [DONE]")])
+    result = run("check", no_done)
+    assert result.code == 1
+    assert result.lines == [
+        "missing-done: 1 deviation, at the end of the stream: "
+        "an SSE body that ends without data: [DONE] (OpenAI always sends it)",
+        "  end of stream: the body ends without data: [DONE]",
+        f"{no_done}: not OpenAI-exact: 1 deviation (1 rule) in 33 chunks",
+    ]
+    assert run("events", no_done).code == 0
     prefix = tmp_path / "prefix.sse"
     prefix.write_bytes(b"".join(f + b"\n\n" for f in body.split(b"\n\n")[:5]))
-    assert run("check", prefix).code == 4
+    cut = run("check", prefix)
+    assert cut.code == 4
+    assert cut.lines[-1] == f"{prefix}: no deviations in 5 chunks, but the stream was cut off"
+    assert run("events", prefix).code == 4
     partial = run("check", "--partial", prefix)
     assert partial.code == 0
     assert partial.lines == [f"{prefix}: OpenAI-exact so far (5 chunks, checked as a prefix)"]
 
 
-def test_a_jsonl_stream_ends_at_its_last_line(run: Run, tmp_path: Path) -> None:
+def test_jsonl_cut_at_a_line_boundary_was_cut_off_for_every_command(
+    run: Run, tmp_path: Path
+) -> None:
     cut = tmp_path / "cut.jsonl"
     cut.write_bytes(jsonl_body(recording("openai_2026_gpt41nano_text.jsonl").chunks()[:10]))
     result = run("check", cut)
-    assert result.code == 1
-    assert "end of stream: a choice never got its finish chunk [unfinished-choice]" in result.text
+    assert result.code == 4
+    assert result.lines[-1] == f"{cut}: no deviations in 10 chunks, but the stream was cut off"
+    assert "unfinished-choice" not in result.text
+    assert run("events", cut).code == 4
+    assert run("normalize", cut).code == 4
     assert run("check", "--partial", cut).code == 0
+
+
+def test_jsonl_cut_in_the_middle_of_a_line_was_cut_off_for_every_command(
+    run: Run, tmp_path: Path
+) -> None:
+    body = jsonl_body(recording("openai_2026_gpt41nano_text.jsonl").chunks())
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(body[: len(body) // 2 + 7])
+    for subcommand in ("events", "check", "normalize"):
+        result = run(subcommand, cut)
+        assert result.code == 4, subcommand
+    assert "the input ends in the middle of line" in run("events", cut).err.decode()
+
+
+def test_a_last_jsonl_line_without_its_newline_is_read(run: Run, tmp_path: Path) -> None:
+    rec = recording("openai_2026_gpt41nano_text.jsonl")
+    whole = tmp_path / "whole.jsonl"
+    whole.write_bytes(jsonl_body(rec.chunks()).rstrip(b"\n"))
+    assert run("check", whole).code == 0
+    assert run("events", whole).lines == run("events", rec.path).lines
 
 
 def test_check_of_empty_input_has_no_chunks(run: Run, tmp_path: Path) -> None:
@@ -318,7 +377,9 @@ def test_check_of_empty_input_has_no_chunks(run: Run, tmp_path: Path) -> None:
     empty.write_bytes(b"")
     result = run("check", empty)
     assert result.code == 4
-    assert "no chunks" in result.text
+    assert result.lines[-1] == f"{empty}: no deviations in 0 chunks, but the stream was cut off"
+    assert "before any choice arrived" in result.text
+    assert run("events", empty).code == 4
     assert run("check", "--partial", empty).code == 0
 
 
@@ -492,13 +553,12 @@ def test_the_command_works_without_rich(run: Run, monkeypatch: pytest.MonkeyPatc
     assert "\x1b[" not in checked.text
 
 
-def test_check_colours_its_report_and_table_with_rich(run: Run) -> None:
-    result = run("check", "--color", "always", recording("mistral_small_tool_call.jsonl").path)
+def test_check_colours_its_report_with_rich(run: Run) -> None:
+    path = recording("mistral_small_tool_call.jsonl").path
+    result = run("check", "--color", "always", path)
     assert result.code == 1
-    plain = ANSI.sub("", result.text)
     assert "\x1b[" in result.text
-    assert "[tool-call-without-index]" in plain
-    assert re.search(r"usage-with-choices\s+1\s+2", plain)
+    assert ANSI.sub("", result.text) == run("check", "--color", "never", path).text
 
 
 @pytest.mark.parametrize(
@@ -591,12 +651,11 @@ def test_jsonl_input_allows_blank_lines_crlf_a_bom_and_a_done_line(
     ],
 )
 def test_the_format_is_told_from_the_first_bytes(content: bytes, format: str) -> None:
-    from typedstream._cli import _sniff
+    from typedstream._cli import Sniffer
 
-    pieces = iter([content[:3], content[3:]])  # the first piece does not tell yet
-    head, found = _sniff("x", pieces)
-    assert found == format
-    assert head + b"".join(pieces) == content
+    sniffer = Sniffer("x")
+    assert sniffer.feed(content[:3]) is None  # the first piece does not tell yet
+    assert sniffer.feed(content[3:]) == format
 
 
 @pytest.mark.parametrize(
@@ -645,12 +704,12 @@ def test_a_missing_file_or_a_directory_is_an_input_error(run: Run, tmp_path: Pat
 def test_malformed_json_names_the_file_line_and_chunk(run: Run, tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     first = chunk({"role": "assistant", "content": "hi"})
-    bad.write_bytes(jsonl_body([first]) + b"\n" + b'{"id": "chatcmpl-1", \n')
+    bad.write_bytes(jsonl_body([first]) + b"\n" + b'{"id": "chatcmpl-1", x\n')
     assert_input_error(
         run,
         bad,
-        f"{bad}: line 3 (chunk 2): malformed JSON (EOF while parsing a value at line 1 "
-        'column 21): b\'{"id": "chatcmpl-1",\'',
+        f"{bad}: chunk 2: line 3: malformed JSON (key must be a string at line 1 column 22): "
+        'b\'{"id": "chatcmpl-1", x\'',
     )
     assert "TextDelta(text='hi', choice=0)" in run("events", bad).lines  # what came before
 
@@ -671,19 +730,24 @@ def test_malformed_json_in_sse_names_the_chunk(run: Run, tmp_path: Path) -> None
     assert checked.err_lines == events_.err_lines
 
 
-def test_a_chunk_that_is_not_an_object(run: Run, tmp_path: Path) -> None:
+def test_a_chunk_that_is_not_an_object_is_bad_input_for_every_command(
+    run: Run, tmp_path: Path
+) -> None:
     odd = tmp_path / "odd.jsonl"
     odd.write_bytes(b"[1, 2]\n")
+    message = f"typedstream: {odd}: chunk 1: expected a chunk (a mapping or a model), got list"
     events_ = run("events", odd)
     assert events_.code == 2
-    assert events_.err_lines == [
-        f"typedstream: {odd}: chunk 1: expected a chunk (a mapping or a model), got list"
-    ]
+    assert events_.err_lines == [message]
     checked = run("check", odd)
-    assert checked.code == 1
-    assert (
-        checked.lines[0] == "chunk 1: a chunk is not a JSON object (list) [not-an-object]: [1, 2]"
-    )
+    assert checked.code == 2
+    assert checked.err_lines == [message]
+    assert checked.lines == [
+        "not-an-object: 1 deviation, first in chunk 1: a chunk is not a JSON object",
+        "  chunk 1: the chunk is an array, not a JSON object",
+        f"{odd}: not OpenAI-exact: 1 deviation (1 rule) in 0 chunks; "
+        "then chunk 1 could not be read",
+    ]
 
 
 def test_input_errors_are_one_line_without_a_traceback() -> None:

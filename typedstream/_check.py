@@ -16,11 +16,21 @@ tool-call header are packed into chunks, key order, ``usage: null`` versus no ``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
-__all__ = ["OPENAI_USAGE_KEYS", "RULES", "Deviation", "check_openai_chunks", "is_list", "is_map"]
+__all__ = [
+    "OPENAI_USAGE_KEYS",
+    "RULES",
+    "SSE_RULES",
+    "Checker",
+    "Deviation",
+    "check_openai_chunks",
+    "is_list",
+    "is_map",
+]
 
 OPENAI_USAGE_KEYS: Final[Mapping[str, tuple[str, ...] | None]] = {
     "prompt_tokens": None,
@@ -59,7 +69,7 @@ RULES: Final[Mapping[str, str]] = {
     "choice-after-finish": "a chunk for a choice after its finish chunk",
     "role-missing": 'the first chunk of a choice has no role "assistant"',
     "wrong-role": 'role is not "assistant"',
-    "role-repeated": "role repeated after the first chunk of the choice",
+    "role-repeated": "a role after the first chunk of the choice",
     "null-key": "a delta key sent as null where OpenAI omits it",
     "text-on-role-chunk": 'text on the role chunk (OpenAI sends content "" or null there)',
     "empty-fragment": "an empty content, refusal or arguments fragment",
@@ -75,12 +85,18 @@ RULES: Final[Mapping[str, str]] = {
     "incomplete-header": "a tool call's first entry lacks its id, type, name or arguments",
     "wrong-tool-type": 'a tool call type other than "function"',
     "arguments-in-header": 'arguments in a tool call\'s header (OpenAI sends "" there)',
-    "id-on-continuation": "a tool call id repeated on a continuation fragment",
-    "type-on-continuation": "type repeated on a continuation fragment",
-    "name-on-continuation": "the function name repeated on a continuation fragment",
+    "id-on-continuation": "an id (even null) on a continuation fragment",
+    "type-on-continuation": "a type (even null) on a continuation fragment",
+    "name-on-continuation": "a function name (even null) on a continuation fragment",
     "continuation-without-arguments": "a continuation entry without an arguments fragment",
 }
 """Every rule id the checker reports, with what it means."""
+
+SSE_RULES: Final[Mapping[str, str]] = {
+    "missing-done": "an SSE body that ends without data: [DONE] (OpenAI always sends it)",
+}
+"""Rules of the SSE transport, which ``typedstream check`` reports for an SSE body (chunks
+alone cannot break them)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +108,7 @@ class Deviation:
     rule: str
     """Stable rule id (kebab-case), e.g. ``type-on-continuation``; :attr:`message` explains it."""
     message: str
-    """What is wrong, in words."""
+    """What is there, in words, e.g. ``id: null sent on a continuation fragment``."""
     path: str
     """Where in the chunk, e.g. ``choices[0].delta.tool_calls[0].type`` (``""``: the chunk)."""
     value: Any = None
@@ -101,7 +117,7 @@ class Deviation:
     def __str__(self) -> str:
         place = f"chunk {self.chunk}" if self.chunk else "end of stream"
         where = f" at {self.path}" if self.path else ""
-        return f"{place}: {self.message} [{self.rule}]{where}: {self.value!r}"
+        return f"{place}: {self.message} [{self.rule}]{where}"
 
 
 _OBJECT: Final = "chat.completion.chunk"
@@ -134,10 +150,6 @@ def is_list(value: object) -> TypeGuard[list[Any]]:
     return isinstance(value, list)
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
 class _ChoiceState:
     __slots__ = ("calls", "current", "finished", "legacy_started")
 
@@ -148,36 +160,52 @@ class _ChoiceState:
         self.legacy_started = False
 
 
-class _Checker:
-    __slots__ = ("choices", "envelope", "moderation", "n", "out", "usage")
+class Checker:
+    """The rules, one chunk at a time: :func:`check_openai_chunks` without holding anything.
 
-    def __init__(self) -> None:
-        self.out: list[Deviation] = []
+    ``sink`` receives each :class:`Deviation` as it is found; feed the chunks to
+    :meth:`chunk` in order and call :meth:`end` after the last one of a whole stream.
+    """
+
+    __slots__ = ("choices", "envelope", "moderation", "n", "sink", "usage")
+
+    def __init__(self, sink: Callable[[Deviation], object]) -> None:
+        self.sink = sink
         self.n = 0
         self.envelope: dict[str, object] | None = None
         self.choices: dict[int, _ChoiceState] = {}
         self.usage: int | None = None  # chunk number of the usage chunk
         self.moderation: int | None = None
 
-    def flag(self, rule: str, path: str, value: object = None, detail: str = "") -> None:
-        message = RULES[rule] + (f" ({detail})" if detail else "")
-        self.out.append(Deviation(self.n, rule, message, path, value))
+    def flag(self, rule: str, path: str, value: object, message: str) -> None:
+        self.sink(Deviation(self.n, rule, message, path, value))
 
     def unknown_keys(self, data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
         for key, value in data.items():
             if key not in allowed:
-                self.flag("non-openai-key", f"{path}.{key}" if path else str(key), value)
+                self.flag(
+                    "non-openai-key",
+                    f"{path}.{key}" if path else str(key),
+                    value,
+                    f"{_key(key)}: {_show(value)} sent; OpenAI does not send this key",
+                )
 
     # -- chunk level -----------------------------------------------------------------------
 
     def chunk(self, item: object) -> None:
+        """Check the next chunk."""
         self.n += 1
         data = _as_data(item)
         if data is None:
-            self.flag("not-an-object", "", item, _type_name(item))
+            self.flag("not-an-object", "", item, f"the chunk is {_a(item)}, not a JSON object")
             return
         if self.moderation is not None:
-            self.flag("chunk-after-moderation", "", None, f"moderation in chunk {self.moderation}")
+            self.flag(
+                "chunk-after-moderation",
+                "",
+                None,
+                f"a chunk after the moderation chunk (chunk {self.moderation})",
+            )
         self.unknown_keys(data, _TOP_KEYS, "")
         self.envelope_keys(data)
         choices = data.get("choices")
@@ -189,25 +217,42 @@ class _Checker:
             self.check_usage(usage, bool(choices))
         if moderation is not None:
             if not is_map(moderation):
-                self.flag("wrong-type", "moderation", moderation, _type_name(moderation))
+                self.flag(
+                    "wrong-type",
+                    "moderation",
+                    moderation,
+                    _wrong("moderation", moderation, "object"),
+                )
             elif choices or usage is not None:
-                self.flag("moderation-not-alone", "moderation", None)
+                what = "choices" if choices else "usage"
+                self.flag(
+                    "moderation-not-alone", "moderation", None, f"moderation sent with {what}"
+                )
             self.moderation = self.n
         if not choices:
             if usage is None and moderation is None:
-                self.flag("empty-chunk", "choices", choices)
+                self.flag(
+                    "empty-chunk", "choices", choices, "choices: [] without usage or moderation"
+                )
             return
         if self.usage is not None and self.usage != self.n:
-            self.flag("chunk-after-usage", "choices", None, f"usage in chunk {self.usage}")
+            self.flag(
+                "chunk-after-usage",
+                "choices",
+                None,
+                f"a chunk with choices after the usage chunk (chunk {self.usage})",
+            )
         if len(choices) > 1:
-            self.flag("multiple-choices", "choices", len(choices))
+            self.flag(
+                "multiple-choices", "choices", len(choices), f"{len(choices)} choices in one chunk"
+            )
         for position, choice in enumerate(choices):
             self.choice(choice, f"choices[{position}]")
 
     def envelope_keys(self, data: Mapping[str, Any]) -> None:
         for key in _ENVELOPE:
             if key not in data:
-                self.flag("missing-key", key)
+                self.flag("missing-key", key, None, f"no {_key(key)} key")
         checks: tuple[tuple[str, type, bool], ...] = (
             ("id", str, False),
             ("object", str, False),
@@ -227,13 +272,16 @@ class _Checker:
             ):
                 valid[key] = value
             else:
-                self.flag(
-                    "wrong-type", key, value, f"expected {kind.__name__}, got {_type_name(value)}"
-                )
+                self.flag("wrong-type", key, value, _wrong(key, value, _JSON_TYPES[kind]))
         if "object" in valid and valid["object"] != _OBJECT:
-            self.flag("wrong-object", "object", valid["object"])
+            self.flag(
+                "wrong-object",
+                "object",
+                valid["object"],
+                f'object: {_show(valid["object"])}, not "{_OBJECT}"',
+            )
         if valid.get("id") == "":
-            self.flag("empty-id", "id", "")
+            self.flag("empty-id", "id", "", 'id: "" (an empty response id)')
         compared = {key: data.get(key, _MISSING) for key in _COMPARED}
         if self.envelope is None:
             self.envelope = compared
@@ -250,54 +298,78 @@ class _Checker:
                     "envelope-changed",
                     key,
                     None if value is _MISSING else value,
-                    f"chunk 1 had {was}, this chunk has {now}",
+                    f"{key} changed: chunk 1 had {was}, this chunk has {now}",
                 )
 
     def check_usage(self, usage: object, with_choices: bool) -> None:
         if not is_map(usage):
-            self.flag("wrong-type", "usage", usage, f"expected object, got {_type_name(usage)}")
+            self.flag("wrong-type", "usage", usage, _wrong("usage", usage, "object"))
             return
         if with_choices:
-            self.flag("usage-with-choices", "usage", usage)
+            self.flag("usage-with-choices", "usage", usage, "usage sent on a chunk with choices")
         elif self.usage is not None:
-            self.flag("usage-repeated", "usage", usage, f"first usage in chunk {self.usage}")
+            self.flag(
+                "usage-repeated",
+                "usage",
+                usage,
+                f"a second usage chunk (the first was chunk {self.usage})",
+            )
         if self.usage is None:
             self.usage = self.n
         for key, value in usage.items():
             nested = OPENAI_USAGE_KEYS.get(key, _MISSING)
             if nested is _MISSING:
-                self.flag("non-openai-key", f"usage.{key}", value)
+                self.flag(
+                    "non-openai-key",
+                    f"usage.{key}",
+                    value,
+                    f"{_key(key)}: {_show(value)} sent in usage; OpenAI does not send this key",
+                )
             elif isinstance(nested, tuple) and is_map(value):
                 for inner, inner_value in value.items():
                     if inner not in nested:
-                        self.flag("non-openai-key", f"usage.{key}.{inner}", inner_value)
+                        self.flag(
+                            "non-openai-key",
+                            f"usage.{key}.{inner}",
+                            inner_value,
+                            f"{_key(inner)}: {_show(inner_value)} sent in usage.{key}; "
+                            "OpenAI does not send this key",
+                        )
 
     # -- choice level ----------------------------------------------------------------------
 
     def choice(self, choice: object, path: str) -> None:
         if not is_map(choice):
-            self.flag("wrong-type", path, choice, f"expected object, got {_type_name(choice)}")
+            self.flag("wrong-type", path, choice, _wrong("the choice", choice, "object"))
             return
         self.unknown_keys(choice, _CHOICE_KEYS, path)
         index = choice.get("index")
         if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            self.flag("wrong-type", f"{path}.index", index, "expected a non-negative integer")
+            self.flag(
+                "wrong-type",
+                f"{path}.index",
+                index,
+                f"index: {_show(index)}, expected a non-negative integer",
+            )
             return
         st = self.choices.get(index)
         first = st is None
         if st is None:
             st = self.choices[index] = _ChoiceState()
         if st.finished:
-            self.flag("choice-after-finish", f"{path}.index", index)
+            self.flag(
+                "choice-after-finish",
+                f"{path}.index",
+                index,
+                f"a chunk for choice {index} after its finish chunk",
+            )
             return
         delta = choice.get("delta")
         if not is_map(delta):
-            self.flag(
-                "wrong-type", f"{path}.delta", delta, f"expected object, got {_type_name(delta)}"
-            )
+            self.flag("wrong-type", f"{path}.delta", delta, _wrong("delta", delta, "object"))
             delta = _EMPTY
         if "finish_reason" not in choice:
-            self.flag("finish-reason-key-missing", path)
+            self.flag("finish-reason-key-missing", path, None, "no finish_reason key")
         finish = choice.get("finish_reason")
         logprobs = choice.get("logprobs")
         if logprobs is not None:
@@ -306,18 +378,38 @@ class _Checker:
         if finish is None:
             return
         if not isinstance(finish, str):
-            self.flag("wrong-type", f"{path}.finish_reason", finish, _type_name(finish))
+            self.flag(
+                "wrong-type",
+                f"{path}.finish_reason",
+                finish,
+                _wrong("finish_reason", finish, "string"),
+            )
         elif finish not in _FINISH_REASONS:
-            self.flag("unknown-finish-reason", f"{path}.finish_reason", finish)
+            self.flag(
+                "unknown-finish-reason",
+                f"{path}.finish_reason",
+                finish,
+                f"finish_reason: {_show(finish)}, not one OpenAI sends",
+            )
         if delta:
-            self.flag("finish-delta-not-empty", f"{path}.delta", dict(delta))
+            self.flag(
+                "finish-delta-not-empty",
+                f"{path}.delta",
+                dict(delta),
+                f"the finish chunk's delta is {_show(dict(delta))}",
+            )
         if logprobs is not None:
-            self.flag("logprobs-on-finish", f"{path}.logprobs", logprobs)
+            self.flag(
+                "logprobs-on-finish",
+                f"{path}.logprobs",
+                logprobs,
+                f"logprobs: {_show(logprobs)} on the finish chunk",
+            )
         st.finished = True
 
     def check_logprobs(self, logprobs: object, path: str) -> None:
         if not is_map(logprobs):
-            self.flag("wrong-type", path, logprobs, f"expected object, got {_type_name(logprobs)}")
+            self.flag("wrong-type", path, logprobs, _wrong("logprobs", logprobs, "object"))
             return
         self.unknown_keys(logprobs, _LOGPROBS_KEYS, path)
         for key in ("content", "refusal"):
@@ -325,7 +417,12 @@ class _Checker:
             if entries is None:
                 continue
             if not is_list(entries):
-                self.flag("wrong-type", f"{path}.{key}", entries, "expected a list")
+                self.flag(
+                    "wrong-type",
+                    f"{path}.{key}",
+                    entries,
+                    _wrong(f"logprobs.{key}", entries, "array"),
+                )
                 continue
             for i, entry in enumerate(entries):
                 if is_map(entry):
@@ -339,33 +436,45 @@ class _Checker:
         self.unknown_keys(delta, _DELTA_KEYS, path)
         role = delta.get("role", _MISSING)
         if first:
-            if role is _MISSING or role is None:
-                self.flag("role-missing", path)
+            if role is _MISSING:
+                self.flag("role-missing", path, None, "no role on the first chunk of the choice")
+            elif role is None:
+                self.flag("role-missing", path, None, "role: null on the first chunk of the choice")
         elif role is not _MISSING:
-            self.flag("role-repeated" if role is not None else "null-key", f"{path}.role", role)
+            if role is None:
+                self.flag("null-key", f"{path}.role", role, _null("role"))
+            else:
+                self.flag(
+                    "role-repeated",
+                    f"{path}.role",
+                    role,
+                    f"role: {_show(role)} sent again after the first chunk of the choice",
+                )
         if role is not _MISSING and role is not None and role != "assistant":
-            self.flag("wrong-role", f"{path}.role", role)
+            self.flag("wrong-role", f"{path}.role", role, f'role: {_show(role)}, not "assistant"')
         for key in ("content", "refusal"):
             value = delta.get(key, _MISSING)
             if value is _MISSING or value is None:
                 if value is None and key == "content" and not first:
-                    self.flag("null-key", f"{path}.content", None)
+                    self.flag("null-key", f"{path}.content", None, _null("content"))
                 continue
             if not isinstance(value, str):
+                self.flag("wrong-type", f"{path}.{key}", value, _wrong(key, value, "string"))
+            elif first and value:
                 self.flag(
-                    "wrong-type",
+                    "text-on-role-chunk",
                     f"{path}.{key}",
                     value,
-                    f"expected string, got {_type_name(value)}",
+                    f"{key}: {_show(value)} on the role chunk",
                 )
-            elif first and value:
-                self.flag("text-on-role-chunk", f"{path}.{key}", value)
             elif not first and not value:
-                self.flag("empty-fragment", f"{path}.{key}", value)
+                self.flag(
+                    "empty-fragment", f"{path}.{key}", value, f'{key}: "" (an empty fragment)'
+                )
         for key in ("tool_calls", "function_call"):
             value = delta.get(key, _MISSING)
             if value is None:
-                self.flag("null-key", f"{path}.{key}", None)
+                self.flag("null-key", f"{path}.{key}", None, _null(key))
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
             self.tool_calls(st, tool_calls, f"{path}.tool_calls")
@@ -377,18 +486,21 @@ class _Checker:
 
     def tool_calls(self, st: _ChoiceState, tool_calls: object, path: str) -> None:
         if not is_list(tool_calls):
-            self.flag(
-                "wrong-type", path, tool_calls, f"expected list, got {_type_name(tool_calls)}"
-            )
+            self.flag("wrong-type", path, tool_calls, _wrong("tool_calls", tool_calls, "array"))
             return
         if len(tool_calls) != 1:
-            self.flag("tool-calls-not-one", path, len(tool_calls))
+            self.flag(
+                "tool-calls-not-one",
+                path,
+                len(tool_calls),
+                f"{len(tool_calls)} tool-call entries in one chunk",
+            )
         for position, entry in enumerate(tool_calls):
             self.tool_entry(st, entry, f"{path}[{position}]")
 
     def tool_entry(self, st: _ChoiceState, entry: object, path: str) -> None:
         if not is_map(entry):
-            self.flag("wrong-type", path, entry, f"expected object, got {_type_name(entry)}")
+            self.flag("wrong-type", path, entry, _wrong("the tool-call entry", entry, "object"))
             return
         self.unknown_keys(entry, _ENTRY_KEYS, path)
         function = entry.get("function", _MISSING)
@@ -396,76 +508,223 @@ class _Checker:
             if is_map(function):
                 self.unknown_keys(function, _FUNCTION_KEYS, f"{path}.function")
             else:
-                self.flag("wrong-type", f"{path}.function", function, _type_name(function))
+                self.flag(
+                    "wrong-type",
+                    f"{path}.function",
+                    function,
+                    _wrong("function", function, "object"),
+                )
                 function = _MISSING
-        index = entry.get("index")
+        index = entry.get("index", _MISSING)
         if not isinstance(index, int) or isinstance(index, bool):
-            self.flag("tool-call-without-index", f"{path}.index", index)
+            what = "no index" if index is _MISSING else f"index: {_show(index)}"
+            self.flag(
+                "tool-call-without-index",
+                f"{path}.index",
+                None if index is _MISSING else index,
+                f"a tool-call entry with {what}",
+            )
             return
         fn: Mapping[str, Any] = function if is_map(function) else {}
         if index >= st.calls:  # a new call: its header
             if index != st.calls:
-                self.flag("tool-index-not-dense", f"{path}.index", index, f"expected {st.calls}")
+                self.flag(
+                    "tool-index-not-dense",
+                    f"{path}.index",
+                    index,
+                    f"a new tool call at index {index}, expected {st.calls}",
+                )
             st.calls = index + 1
             st.current = index
-            call_id = entry.get("id")
+            call_id = entry.get("id", _MISSING)
             if not isinstance(call_id, str) or not call_id:
-                self.flag("incomplete-header", f"{path}.id", call_id, "no id")
+                self.flag(
+                    "incomplete-header",
+                    f"{path}.id",
+                    None if call_id is _MISSING else call_id,
+                    f"tool call {index}'s header has {_what('id', call_id)}",
+                )
             kind = entry.get("type", _MISSING)
             if kind is _MISSING or kind is None:
-                self.flag("incomplete-header", f"{path}.type", None, "no type")
+                self.flag(
+                    "incomplete-header",
+                    f"{path}.type",
+                    None,
+                    f"tool call {index}'s header has {_what('type', kind)}",
+                )
             elif kind != "function":
-                self.flag("wrong-tool-type", f"{path}.type", kind)
-            self.header_function(fn, f"{path}.function")
+                self.flag(
+                    "wrong-tool-type", f"{path}.type", kind, f'type: {_show(kind)}, not "function"'
+                )
+            self.header_function(fn, f"{path}.function", f"tool call {index}'s header")
             return
         if st.current is not None and index < st.current:
-            self.flag("calls-interleaved", f"{path}.index", index, f"call {st.current} started")
+            self.flag(
+                "calls-interleaved",
+                f"{path}.index",
+                index,
+                f"a fragment for tool call {index} after tool call {st.current} started",
+            )
         for key, rule in (("id", "id-on-continuation"), ("type", "type-on-continuation")):
             if key in entry:
-                self.flag(rule, f"{path}.{key}", entry[key])
+                self.flag(
+                    rule,
+                    f"{path}.{key}",
+                    entry[key],
+                    f"{key}: {_show(entry[key])} sent on a continuation fragment",
+                )
         self.continuation_function(fn, f"{path}.function")
 
     def function_call(self, st: _ChoiceState, function_call: object, path: str) -> None:
         if not is_map(function_call):
-            self.flag("wrong-type", path, function_call, _type_name(function_call))
+            self.flag(
+                "wrong-type", path, function_call, _wrong("function_call", function_call, "object")
+            )
             return
         self.unknown_keys(function_call, _FUNCTION_KEYS, path)
         if not st.legacy_started:
             st.legacy_started = True
-            self.header_function(function_call, path)
+            self.header_function(function_call, path, "the function call's first fragment")
         else:
             self.continuation_function(function_call, path)
 
-    def header_function(self, function: Mapping[str, Any], path: str) -> None:
-        name = function.get("name")
+    def header_function(self, function: Mapping[str, Any], path: str, header: str) -> None:
+        name = function.get("name", _MISSING)
         if not isinstance(name, str) or not name:
-            self.flag("incomplete-header", f"{path}.name", name, "no function name")
+            self.flag(
+                "incomplete-header",
+                f"{path}.name",
+                None if name is _MISSING else name,
+                f"{header} has {_what('name', name)}",
+            )
         arguments = function.get("arguments", _MISSING)
         if arguments is _MISSING or arguments is None:
-            self.flag("incomplete-header", f"{path}.arguments", None, 'no arguments ""')
+            self.flag(
+                "incomplete-header",
+                f"{path}.arguments",
+                None,
+                f'{header} has {_what("arguments", arguments)} (OpenAI sends "")',
+            )
         elif not isinstance(arguments, str):
-            self.flag("wrong-type", f"{path}.arguments", arguments, _type_name(arguments))
+            self.flag(
+                "wrong-type",
+                f"{path}.arguments",
+                arguments,
+                _wrong("arguments", arguments, "string"),
+            )
         elif arguments:
-            self.flag("arguments-in-header", f"{path}.arguments", arguments)
+            self.flag(
+                "arguments-in-header",
+                f"{path}.arguments",
+                arguments,
+                f'arguments: {_show(arguments)} in {header} (OpenAI sends "")',
+            )
 
     def continuation_function(self, function: Mapping[str, Any], path: str) -> None:
         if "name" in function:
-            self.flag("name-on-continuation", f"{path}.name", function["name"])
+            self.flag(
+                "name-on-continuation",
+                f"{path}.name",
+                function["name"],
+                f"name: {_show(function['name'])} sent on a continuation fragment",
+            )
         arguments = function.get("arguments")
         if arguments is None:
-            self.flag("continuation-without-arguments", path, dict(function) or None)
+            what = (
+                "no function"
+                if not function
+                else "no arguments"
+                if "arguments" not in function
+                else "arguments: null"
+            )
+            self.flag(
+                "continuation-without-arguments",
+                path,
+                dict(function) or None,
+                f"a continuation fragment with {what}",
+            )
         elif not isinstance(arguments, str):
-            self.flag("wrong-type", f"{path}.arguments", arguments, _type_name(arguments))
+            self.flag(
+                "wrong-type",
+                f"{path}.arguments",
+                arguments,
+                _wrong("arguments", arguments, "string"),
+            )
         elif not arguments:
-            self.flag("empty-fragment", f"{path}.arguments", arguments)
+            self.flag(
+                "empty-fragment",
+                f"{path}.arguments",
+                arguments,
+                'arguments: "" (an empty fragment)',
+            )
 
     # -- end -------------------------------------------------------------------------------
 
     def end(self) -> None:
+        """The stream ended completely: check what only its end shows."""
         self.n = 0
         for index, st in self.choices.items():
             if not st.finished:
-                self.flag("unfinished-choice", f"choice {index}", index)
+                self.flag(
+                    "unfinished-choice",
+                    f"choice {index}",
+                    index,
+                    f"choice {index} never got its finish chunk",
+                )
+
+
+_JSON_TYPES: Final[Mapping[type, str]] = {str: "string", int: "integer", list: "array"}
+_SHOW: Final = 60  # characters of a value shown in a message
+
+
+def _show(value: object) -> str:
+    """A value as JSON (what the stream sent), shortened."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= _SHOW else text[: _SHOW - 1] + "…"
+
+
+def _key(key: object) -> str:
+    return json.dumps(key, ensure_ascii=False) if isinstance(key, str) else repr(key)
+
+
+def _a(value: object) -> str:
+    name = _json_type(value)
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def _wrong(what: str, value: object, expected: str) -> str:
+    return f"{what}: {_show(value)} is {_a(value)}, expected {_a_word(expected)}"
+
+
+def _a_word(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
+
+
+def _null(key: str) -> str:
+    return f"{key}: null sent where OpenAI leaves the key out"
+
+
+def _what(key: str, value: object) -> str:
+    if value is _MISSING:
+        return f"no {key}"
+    return f"{key}: {_show(value)}"
 
 
 def _as_data(item: object) -> Mapping[str, Any] | None:
@@ -499,9 +758,10 @@ def check_openai_chunks(
         versus absent, ``refusal``/``logprobs`` keys carrying no value, ``obfuscation``) is
         never reported.
     """
-    checker = _Checker()
+    deviations: list[Deviation] = []
+    checker = Checker(deviations.append)
     for item in chunks:
         checker.chunk(item)
     if complete:
         checker.end()
-    return checker.out
+    return deviations

@@ -2,23 +2,29 @@
 
 How it works. Every input command reads its FILE (or ``-``, standard input) in pieces as they
 arrive (``os.read`` on the file descriptor: never the whole input at once) and tells SSE from
-JSON lines by the file name or, failing that, by the first non-blank bytes. Then:
+JSON lines by the file name or, failing that, by the first non-blank bytes (:class:`Sniffer`:
+each byte looked at once, O(1) of them kept). The command parses nothing itself: the pieces go
+to the library's one decoding layer (``typedstream._reader.Decoder``), so ``[DONE]``,
+``event: error``, malformed JSON, a cut-off line and ``max_chunk_bytes`` mean exactly what they
+mean to :func:`typedstream.events`. The file is the transport, in either format: a choice it
+leaves open was cut off (the normalizer's ``expect_done``). Then:
 
-* ``events`` and ``normalize`` hand the input to :func:`typedstream.events`: an SSE body as its
-  raw bytes (the library's own SSE reader, so ``[DONE]`` and ``event: error`` mean exactly what
-  they mean to ``events(body)``), JSON lines as one decoded chunk per line. ``events`` prints
-  each event, ``normalize`` writes each frame of :func:`typedstream.to_sse`. Output is flushed
-  before every read that may block, so ``curl -N … | typedstream events -`` shows events as
-  chunks arrive.
-* ``check`` decodes the chunks, stops at ``[DONE]`` or at an error payload, and hands them to
-  :func:`typedstream.check_openai_chunks`, the one implementation of the rules; the command
-  only reads input and prints the report.
+* ``events`` and ``normalize`` run the decoder and the normalizer (a :class:`Feeder`, as
+  ``events()`` does). ``events`` prints each event, ``normalize`` writes each frame of
+  :func:`typedstream.to_sse`. Output is flushed before every read that may block, so
+  ``curl -N … | typedstream events -`` shows events as chunks arrive.
+* ``check`` hands each decoded chunk to a normalizer (which decides how the stream ends, as
+  for ``events``) and to the rules (``typedstream._check.Checker``, the one implementation of
+  :func:`typedstream.check_openai_chunks`), keeping only counts and the first few findings of
+  each rule: memory does not grow with the input.
 * ``demo`` is ``typedstream._demo`` (imported only when run: it starts a loopback server).
 
-Errors never end in a traceback: input that cannot be read is one line on standard error and
-exit code 2; a stream that fails (a provider error, a cut-off stream) is one line and exit
-code 3 or 4 (see ``EXIT_CODES``). rich, pydantic and ``openai`` are imported only by the
-commands that need them; without rich the output is plain text.
+So the three commands agree on every input: ok, provider error, cut off or bad input (exit
+codes 0, 3, 4, 2; ``check`` exits 1 instead when it found deviations). Errors never end in a
+traceback: each is one line on standard error. Every control character that came from the
+stream is escaped in what the command prints (:func:`safe`, :func:`safe_json`). rich,
+pydantic and ``openai`` are imported only by the commands that need them; without rich the
+output is plain text.
 """
 
 from __future__ import annotations
@@ -26,17 +32,17 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
-import jiter
-
-from ._check import RULES, Deviation, check_openai_chunks, is_map
-from ._errors import IncompleteStreamError, ProviderError, TypedStreamError
+from ._check import RULES, SSE_RULES, Checker, Deviation
+from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
 from ._events import StreamEvent
-from ._sse import SSEDecoder
+from ._normalizer import DONE, Normalizer
+from ._reader import MAX_CHUNK_BYTES, Decoder, Feeder
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -67,8 +73,9 @@ EXIT_CODES: Final[Mapping[int, str]] = {
 _SEVERITY: Final = (EXIT_INPUT, EXIT_DEVIATES, EXIT_PROVIDER_ERROR, EXIT_CUT_OFF, EXIT_OK)
 _PIECE: Final = 1 << 16
 _BOM: Final = b"\xef\xbb\xbf"
+_BLANKS: Final = b" \t\r\n"
 _SSE_STARTS: Final = (b"data:", b"event:", b"id:", b"retry:", b":")
-_MAX_VALUE: Final = 160  # characters of an offending value shown in the report
+_NOTHING: Final[list[object]] = []
 
 Format = Literal["sse", "jsonl"]
 _FORMATS: Final[Mapping[str, Format]] = {"sse": "sse", "jsonl": "jsonl"}
@@ -108,10 +115,19 @@ class Source:
     name: str
     format: Format
     pieces: Generator[bytes, None, None]
+    first_line: int = 1  # the number of the first line in `pieces` (blank lines skipped)
 
     def close(self) -> None:
         """Stop reading and close the file (idempotent)."""
         self.pieces.close()
+
+    def decoder(self, max_chunk_bytes: int | None) -> Decoder:
+        """The library's decoder for this input (the command parses nothing itself)."""
+        return Decoder(
+            jsonl=self.format == "jsonl",
+            max_chunk_bytes=max_chunk_bytes,
+            first_line=self.first_line,
+        )
 
 
 def open_source(path: str, fmt: str, before_read: Callable[[], None]) -> Source:
@@ -134,14 +150,19 @@ def open_source(path: str, fmt: str, before_read: Callable[[], None]) -> Source:
     chosen = _FORMATS.get(fmt)
     if chosen is None and path != "-":
         chosen = _SUFFIXES.get(os.path.splitext(path)[1].lower())
-    head = b""
-    if chosen is None:
-        try:
-            head, chosen = _sniff(name, pieces)
-        except InputError:
-            pieces.close()
-            raise
-    return Source(name, chosen, _prepend(head, pieces))
+    if chosen is not None:
+        return Source(name, chosen, pieces)
+    sniffer = Sniffer(name)
+    try:
+        for piece in pieces:
+            found = sniffer.feed(piece)
+            if found is not None:
+                break
+    except InputError:
+        pieces.close()
+        raise
+    chosen = sniffer.format or "jsonl"  # empty or blank: no chunks either way
+    return Source(name, chosen, _prepend(sniffer.head(chosen), pieces), sniffer.newlines + 1)
 
 
 def _stdin_reader(name: str) -> Callable[[], bytes]:
@@ -182,102 +203,97 @@ def _pieces(
 
 
 def _prepend(head: bytes, pieces: Generator[bytes, None, None]) -> Generator[bytes, None, None]:
-    if head:
-        yield head
-    yield from pieces
+    try:
+        if head:
+            yield head
+        yield from pieces
+    finally:
+        pieces.close()
 
 
-def _sniff(name: str, pieces: Iterator[bytes]) -> tuple[bytes, Format]:
-    """Read until the first non-blank bytes tell SSE from JSON lines; return what was read."""
-    head = b""
-    for piece in pieces:
-        head += piece
-        start = head.removeprefix(_BOM).lstrip()
-        if start[:1] in (b"{", b"["):
-            return head, "jsonl"
-        if start.startswith(_SSE_STARTS):
-            return head, "sse"
-        if start and not any(p.startswith(start) for p in _SSE_STARTS):
-            raise InputError(
-                f"{name}: cannot tell the format: it starts with {start[:20]!r}, neither SSE "
-                "(data: …) nor JSON lines ({…}); pass --format"
-            )
-    return head, "jsonl"  # empty or blank: no chunks either way
+class Sniffer:
+    """Tell SSE from JSON lines by the first non-blank bytes, in O(1) memory.
 
-
-def jsonl_items(source: Source) -> Iterator[object]:
-    """The chunks of JSON lines, decoded, as lines complete; ``"[DONE]"`` ends them."""
-    chunk = 0
-    for number, line in enumerate(_lines(source.pieces), 1):
-        if number == 1:
-            line = line.removeprefix(_BOM)
-        text = line.strip()
-        if not text:
-            continue
-        chunk += 1
-        if text == b"[DONE]":
-            yield "[DONE]"
-            return
-        try:
-            yield jiter.from_json(line)  # whitespace around it is fine, and columns stay true
-        except ValueError as exc:
-            raise InputError(
-                f"{source.name}: line {number} (chunk {chunk}): malformed JSON ({exc}): "
-                f"{_clip(text)}"
-            ) from None
-
-
-def _lines(pieces: Iterator[bytes]) -> Iterator[bytes]:
-    """Lines (without their LF) as they complete; the last one also without a final LF."""
-    pending: list[bytes] = []
-    for piece in pieces:
-        pending.append(piece)
-        if b"\n" in piece:
-            lines = b"".join(pending).split(b"\n")
-            pending[:] = [lines.pop()]
-            yield from lines
-    last = b"".join(pending)
-    if last:
-        yield last
-
-
-def sse_items(source: Source) -> Iterator[object]:
-    """The chunks of an SSE body, decoded; ``"[DONE]"`` ends them.
-
-    An ``event: error`` event becomes ``{"error": payload}``, as :func:`typedstream.events`
-    reads it.
+    Blank bytes before them (any amount: a keep-alive stream may start with many) are
+    looked at once and not kept: only what they mean is — how many lines they end (for the
+    line numbers of JSON lines), whether they end a line at all, and whether the first
+    non-blank line is indented (for SSE, an indented ``data:`` is no field). :meth:`head`
+    then gives bytes that read exactly as the skipped ones followed by what was kept.
     """
-    decoder = SSEDecoder()
 
-    def decoded() -> Iterator[tuple[str | None, bytes]]:
-        for piece in source.pieces:
-            yield from decoder.feed(piece)
-        yield from decoder.close()
+    __slots__ = (
+        "_lead",
+        "_started",
+        "ended",
+        "format",
+        "indented",
+        "kept",
+        "name",
+        "newlines",
+        "scanned",
+    )
 
-    for chunk, (event, data) in enumerate(decoded(), 1):
-        if data.startswith(b"[DONE]"):
-            yield "[DONE]"
-            return
-        try:
-            item: Any = jiter.from_json(data)
-        except ValueError as exc:
-            if event != "error":
-                raise InputError(
-                    f"{source.name}: chunk {chunk}: malformed JSON ({exc}): {_clip(data)}"
-                ) from None
-            item = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
-        if event == "error" and not (is_map(item) and "error" in item):
-            item = {"error": item}
-        yield item
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lead: bytes = b""  # the first bytes, while they may be a byte-order mark
+        self._started: bool = False  # past the byte-order mark
+        self.kept: bytes = b""  # the non-blank bytes read so far (a few while they do not tell)
+        self.newlines: int = 0  # LFs in the blank start
+        self.ended: bool = False  # the blank start ends a line
+        self.indented: bool = False  # blanks after its last line end: the next line is indented
+        self.format: Format | None = None
+        self.scanned: int = 0  # bytes looked at: each byte of the input once, at most
 
+    def feed(self, piece: bytes) -> Format | None:
+        """Take the next piece; return the format once the bytes tell it.
 
-def _items(source: Source) -> Iterator[object]:
-    return sse_items(source) if source.format == "sse" else jsonl_items(source)
+        Raises :class:`InputError` when they start with something neither format starts with.
+        """
+        self.scanned += len(piece)
+        if not self._started:
+            piece = self._lead + piece
+            if len(piece) < len(_BOM) and _BOM.startswith(piece):
+                self._lead = piece
+                return None
+            self._started = True
+            self._lead = b""
+            piece = piece.removeprefix(_BOM)
+        if not self.kept:
+            rest = piece.lstrip(_BLANKS)
+            blank = len(piece) - len(rest)
+            if blank:
+                self.newlines += piece.count(b"\n", 0, blank)
+                end = max(piece.rfind(b"\n", 0, blank), piece.rfind(b"\r", 0, blank))
+                if end >= 0:
+                    self.ended = True
+                    self.indented = end < blank - 1
+                else:
+                    self.indented = True
+            if not rest:
+                return None
+            piece = rest
+        self.kept += piece  # only while it is a few bytes that do not tell yet
+        self.format = self._tell()
+        return self.format
 
+    def head(self, chosen: Format) -> bytes:
+        """What to read before the rest of the input, in place of what was read."""
+        if chosen == "jsonl":
+            return self._lead + self.kept  # blank lines are skipped; `newlines` numbers them
+        return (b"\n" if self.ended else b"") + (b" " if self.indented else b"") + self.kept
 
-def _clip(text: bytes | str, limit: int = 80) -> str:
-    shown = text[:limit]
-    return repr(shown) + ("…" if len(text) > limit else "")
+    def _tell(self) -> Format | None:
+        start = self.kept
+        if start[:1] in (b"{", b"["):
+            return "jsonl"
+        if start.startswith(_SSE_STARTS):
+            return "sse"
+        if not any(p.startswith(start) for p in _SSE_STARTS):
+            raise InputError(
+                f"{self.name}: cannot tell the format: it starts with {start[:20]!r}, neither "
+                "SSE (data: …) nor JSON lines ({…}); pass --format"
+            )
+        return None
 
 
 # -- output ---------------------------------------------------------------------------------
@@ -311,6 +327,8 @@ class Output:
         )
 
     def line(self, text: str, style: str = "") -> None:
+        """Print one line; control characters in it (from the stream) are escaped."""
+        text = safe(text)
         if self.console is not None:
             from rich.text import Text
 
@@ -347,14 +365,44 @@ def _isatty(stream: TextIO) -> bool:
         return False
 
 
+def safe(text: str) -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\n``, ``\\u202e``):
+    what came from the stream can neither drive the terminal nor span lines."""
+    return text.translate(_ESCAPES)
+
+
+def _escape(code: int) -> str:
+    return {9: "\\t", 10: "\\n", 13: "\\r"}.get(
+        code, f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
+
+
+# C0, DEL, C1, and the bidirectional overrides and isolates, which reorder what is shown.
+_ESCAPES: Final = {
+    code: _escape(code)
+    for code in (*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+# C1 and bidirectional controls left raw in JSON (``ensure_ascii=False``): UTF-8 sequences
+# that occur only inside JSON strings, where a \\u escape means the same.
+_RAW_IN_JSON: Final = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def safe_json(data: bytes) -> bytes:
+    """JSON text (UTF-8) with the control characters JSON leaves raw written as escapes:
+    the same JSON value, and nothing that drives a terminal."""
+    if b"\xc2" not in data and b"\xe2" not in data:
+        return data
+    return _RAW_IN_JSON.sub(lambda m: b"\\u%04x" % ord(m.group().decode()), data)
+
+
 def _warn(message: str) -> None:
-    print(f"typedstream: {message}", file=sys.stderr, flush=True)
+    print(f"typedstream: {safe(message)}", file=sys.stderr, flush=True)
 
 
 def _fail(name: str, message: str) -> None:
-    # One line, whatever the message holds (provider messages may span lines).
-    one_line = message.replace("\r", "\\r").replace("\n", "\\n")
-    _warn(f"{name}: {one_line}")
+    _warn(f"{name}: {message}")  # one line, whatever the message holds
 
 
 def _stream_error_code(exc: TypedStreamError) -> int:
@@ -371,18 +419,22 @@ def _stream_error_code(exc: TypedStreamError) -> int:
 def _events_of(
     source: Source, args: argparse.Namespace, *, raw: bool = False, done_events: bool = False
 ) -> Iterator[StreamEvent]:
-    from ._drivers import events
-
-    # SSE goes in as raw bytes: the library's SSE reader, `[DONE]` and `event: error` included.
-    items: Iterator[object] = source.pieces if source.format == "sse" else jsonl_items(source)
-    return events(
-        items,
+    """The events of ``source``: the library's decoder and normalizer, as ``events()`` runs
+    them (the file is the transport: a choice it leaves open was cut off, in either format)."""
+    normalizer = Normalizer(
         strict=args.strict,
         assume_complete=args.assume_complete,
+        expect_done=True,
         defer_tool_call_done=args.defer_tool_call_done,
         raw=raw,
         done_events=done_events,
     )
+    feeder = Feeder(normalizer, decoder=source.decoder(args.max_chunk_bytes))
+    for piece in source.pieces:
+        yield from feeder.item(piece)
+        if feeder.done:
+            break
+    yield from feeder.close()
 
 
 def run_events(args: argparse.Namespace) -> int:
@@ -395,7 +447,7 @@ def run_events(args: argparse.Namespace) -> int:
         source = open_source(args.file, args.format, flush)
 
         def show(event: StreamEvent) -> None:
-            out.write(event_to_json(event).encode() + b"\n")
+            out.write(safe_json(event_to_json(event).encode()) + b"\n")
 
     else:
         output = Output(args.color)
@@ -435,7 +487,7 @@ def run_normalize(args: argparse.Namespace) -> int:
     )
     try:
         for frame in frames:
-            out.write(frame)
+            out.write(safe_json(frame))
             out.flush()
     except TypedStreamError as exc:
         _fail(source.name, str(exc))
@@ -449,56 +501,137 @@ def run_normalize(args: argparse.Namespace) -> int:
 
 
 @dataclass
+class Group:
+    """The deviations of one rule in one input: how many, and the first few."""
+
+    rule: str
+    chunk: int  # the first chunk that broke it (0: the end of the stream)
+    count: int = 0
+    first: list[Deviation] = field(default_factory=list[Deviation])
+
+
+@dataclass
 class Report:
-    """What ``check`` found in one input."""
+    """What ``check`` found in one input: the deviations by rule, and how the stream ended.
+
+    The ending is what :func:`typedstream.events` makes of the same input (the command
+    reads it through the same decoder and normalizer), so ``events``, ``normalize`` and
+    ``check`` never disagree on it.
+    """
 
     name: str
     format: Format
+    partial: bool = False
+    examples: int = 3  # deviations kept (and printed) per rule
+    rules: frozenset[str] | None = None  # report only these rules (None: all)
+    ignore: frozenset[str] = frozenset()
     chunks: int = 0
     done: bool = False
     error: ProviderError | None = None
-    deviations: list[Deviation] = field(default_factory=list[Deviation])
-    partial: bool = False
+    cut: IncompleteStreamError | None = None
+    bad: ChunkError | None = None
+    count: int = 0  # deviations reported
+    ignored: int = 0  # deviations filtered out
+    groups: dict[str, Group] = field(default_factory=dict[str, Group])
+
+    def add(self, deviation: Deviation) -> None:
+        """Count a deviation (unless filtered out), keeping the first few of its rule."""
+        rule = deviation.rule
+        if rule in self.ignore or (self.rules is not None and rule not in self.rules):
+            self.ignored += 1
+            return
+        self.count += 1
+        group = self.groups.get(rule)
+        if group is None:
+            group = self.groups[rule] = Group(rule, deviation.chunk)
+        group.count += 1
+        if len(group.first) < self.examples:
+            group.first.append(deviation)
 
     @property
-    def cut_off(self) -> bool:
-        """The stream neither completed nor ended with an error (SSE: no ``[DONE]``)."""
-        if self.partial or self.error is not None:
-            return False
-        return self.chunks == 0 or (self.format == "sse" and not self.done)
+    def ending(self) -> int:
+        """How the stream ended, as the exit code of ``events`` on the same input."""
+        if self.bad is not None:
+            return EXIT_INPUT
+        if self.error is not None:
+            return EXIT_PROVIDER_ERROR
+        return EXIT_CUT_OFF if self.cut is not None else EXIT_OK
 
     @property
     def code(self) -> int:
-        if self.deviations:
+        """The exit code of ``check`` for this input."""
+        if self.bad is None and self.count:
             return EXIT_DEVIATES
-        if self.error is not None:
-            return EXIT_PROVIDER_ERROR
-        return EXIT_CUT_OFF if self.cut_off else EXIT_OK
+        return self.ending
 
 
-def check_source(source: Source, *, partial: bool = False) -> Report:
-    """Read every chunk of ``source`` up to ``[DONE]`` or an error payload and check them.
+def check_source(
+    source: Source,
+    *,
+    partial: bool = False,
+    max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+    examples: int = 3,
+    rules: frozenset[str] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> Report:
+    """Read ``source`` through the library's decoder and check each chunk as it comes.
 
-    An error payload (a JSON object with a truthy ``error``, or an SSE ``event: error``) ends
-    the stream, as it ends it for the ``openai`` client and :func:`typedstream.events`: it is
-    reported, not checked, and the chunks before it are checked as a stream cut off there.
+    Nothing is kept per chunk: each is checked (:class:`typedstream._check.Checker`) and fed
+    to a :class:`~typedstream.Normalizer`, which decides how the stream ends exactly as
+    :func:`typedstream.events` does. An error payload is reported, not checked, and ends the
+    stream; so does a chunk typedstream cannot read (after it was checked). The chunks
+    before such an end, or before a cut, are checked as a prefix.
     """
-    report = Report(source.name, source.format, partial=partial)
-    chunks: list[object] = []
+    report = Report(source.name, source.format, partial, examples, rules, ignore)
+    checker = Checker(report.add)
+    normalizer = Normalizer(expect_done=True)
+    decoder = source.decoder(max_chunk_bytes)
+    feed = normalizer.feed
+
+    def sink(chunk: object) -> list[object]:
+        try:
+            feed(chunk)
+        except ChunkError:
+            checker.chunk(chunk)
+            raise
+        checker.chunk(chunk)  # after the normalizer: an error payload is not checked
+        return _NOTHING
+
+    out: list[object] = []
+    checked = 0
     try:
-        for item in _items(source):
-            if item == "[DONE]":
+        try:
+            for piece in source.pieces:
+                decoder.feed(piece, sink, out)
+                if decoder.done:
+                    break
+            else:
+                decoder.close(sink, out)
+            if decoder.done:
                 report.done = True
-                break
-            if is_map(item) and item.get("error"):
-                report.error = ProviderError(item["error"], len(chunks) + 1)
-                break
-            chunks.append(item)
-    finally:
-        source.close()  # what follows [DONE] or the error is not read
-    report.chunks = len(chunks)
-    complete = not partial and report.error is None and not report.cut_off
-    report.deviations = check_openai_chunks(chunks, complete=complete)
+                normalizer.feed(DONE)
+            elif not partial:
+                normalizer.close()
+        finally:
+            source.close()  # what follows [DONE] or the error is not read
+    except ProviderError as exc:
+        report.error = exc
+    except IncompleteStreamError as exc:
+        if not partial:
+            report.cut = exc
+    except ChunkError as exc:
+        report.bad = exc
+    else:
+        checked = checker.n
+        if not partial:
+            checker.end()
+            if source.format == "sse" and not report.done:
+                checker.n = 0
+                checker.flag("missing-done", "", None, "the body ends without data: [DONE]")
+    if report.bad is not None and report.bad.chunk:
+        report.chunks = report.bad.chunk - 1
+    else:
+        report.chunks = checked or checker.n
     return report
 
 
@@ -509,7 +642,12 @@ def run_check(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             report = check_source(
-                open_source(path, args.format, output.flush), partial=args.partial
+                open_source(path, args.format, output.flush),
+                partial=args.partial,
+                max_chunk_bytes=args.max_chunk_bytes,
+                examples=args.limit,
+                rules=frozenset(args.rule) if args.rule else None,
+                ignore=frozenset(args.ignore),
             )
         except InputError as exc:
             output.flush()
@@ -518,7 +656,7 @@ def run_check(args: argparse.Namespace) -> int:
             continue
         if len(codes) > codes.count(EXIT_INPUT):
             output.line("")  # between reports
-        _print_report(output, report, args.limit)
+        _print_report(output, report)
         codes.append(report.code)
     if len(codes) > 1:
         exact = codes.count(EXIT_OK)
@@ -531,89 +669,77 @@ def run_check(args: argparse.Namespace) -> int:
     return min(codes, key=_SEVERITY.index)
 
 
-def _print_report(output: Output, report: Report, limit: int | None) -> None:
-    shown = report.deviations if limit is None else report.deviations[:limit]
-    for deviation in shown:
-        output.line(_deviation_line(deviation), "red" if deviation.chunk else "bold red")
-    if len(shown) < len(report.deviations):
-        output.line(f"… {len(report.deviations) - len(shown)} more (--limit {limit})", "dim")
-    if report.error is not None:
+def _print_report(output: Output, report: Report) -> None:
+    groups = sorted(report.groups.values(), key=lambda g: g.chunk or 1 << 62)
+    for group in groups:
+        output.line(_group_line(group), "bold red")
+        for deviation in group.first:
+            output.line("  " + _deviation_line(deviation), "red")
+        if group.count > len(group.first):
+            output.line(f"  … {group.count - len(group.first)} more", "dim")
+    if report.bad is not None:
+        output.flush()
+        _fail(report.name, str(report.bad))
+    elif report.error is not None:
         output.line(
             f"{report.error} (the stream ended here; the chunks before it are checked as a "
             "stream cut off there)",
             "yellow",
         )
-    elif report.cut_off:
-        if report.chunks == 0:
-            output.line("end of input: no chunks (the stream ended before its first chunk)")
-        else:
-            output.line(
-                "end of input: the SSE body ends without data: [DONE] (OpenAI always sends "
-                "it): the stream was cut off; its chunks are checked as a prefix",
-                "yellow",
-            )
-    if report.deviations:
-        _print_summary(output, report.deviations)
+    elif report.cut is not None:
+        output.line(
+            f"end of input: {report.cut} (the stream was cut off; its chunks are checked as "
+            "a prefix)",
+            "yellow",
+        )
     output.line(_verdict(report), "bold green" if report.code == EXIT_OK else "bold red")
+
+
+def _group_line(group: Group) -> str:
+    where = f"first in chunk {group.chunk}" if group.chunk else "at the end of the stream"
+    count = f"{group.count} deviation{'' if group.count == 1 else 's'}"
+    meaning = RULES.get(group.rule) or SSE_RULES[group.rule]
+    return f"{group.rule}: {count}, {where}: {meaning}"
 
 
 def _deviation_line(deviation: Deviation) -> str:
     place = f"chunk {deviation.chunk}" if deviation.chunk else "end of stream"
     where = f" at {deviation.path}" if deviation.path else ""
-    value = repr(deviation.value)
-    if len(value) > _MAX_VALUE:
-        value = value[: _MAX_VALUE - 1] + "…"
-    return f"{place}: {deviation.message} [{deviation.rule}]{where}: {value}"
-
-
-def _print_summary(output: Output, deviations: list[Deviation]) -> None:
-    counts: dict[str, int] = {}
-    first: dict[str, int] = {}
-    for deviation in deviations:
-        counts[deviation.rule] = counts.get(deviation.rule, 0) + 1
-        first.setdefault(deviation.rule, deviation.chunk)
-    rows = [
-        (rule, str(count), str(first[rule]) if first[rule] else "end", RULES[rule])
-        for rule, count in sorted(counts.items(), key=lambda item: first[item[0]] or 1 << 62)
-    ]
-    header = ("rule", "count", "first chunk", "meaning")
-    if output.console is not None:
-        from rich.table import Table
-
-        table = Table(*header, box=None, pad_edge=False, header_style="bold")
-        table.columns[1].justify = table.columns[2].justify = "right"
-        for rule, count, at, meaning in rows:
-            table.add_row(rule, count, at, meaning)
-        output.line("")
-        output.console.print(table)
-        return
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(3)]
-    output.line("")
-    for row in [header, *rows]:
-        output.line(
-            f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}"
-        )
+    return f"{place}{where}: {deviation.message}"
 
 
 def _verdict(report: Report) -> str:
     chunks = f"{report.chunks} chunk{'' if report.chunks == 1 else 's'}"
-    count = len(report.deviations)
+    ignored = f" ({report.ignored} more ignored)" if report.ignored else ""
+    end = ""
+    if report.bad is not None:
+        end = f"; then chunk {report.bad.chunk} could not be read"
+    elif report.error is not None:
+        end = f"; then a provider error at chunk {report.error.chunk}"
+    elif report.cut is not None:
+        end = "; the stream was cut off"
+    count = report.count
     if count:
-        rules = len({d.rule for d in report.deviations})
+        rules = len(report.groups)
         return (
             f"{report.name}: not OpenAI-exact: {count} deviation{'' if count == 1 else 's'} "
-            f"({rules} rule{'' if rules == 1 else 's'}) in {chunks}"
+            f"({rules} rule{'' if rules == 1 else 's'}) in {chunks}{ignored}{end}"
+        )
+    if report.bad is not None:
+        return (
+            f"{report.name}: no deviations in the {chunks} before chunk {report.bad.chunk}, "
+            f"which could not be read{ignored}"
         )
     if report.error is not None:
         return (
             f"{report.name}: no deviations in the {chunks} before the provider error "
-            f"at chunk {report.error.chunk}"
+            f"at chunk {report.error.chunk}{ignored}"
         )
-    if report.cut_off:
-        return f"{report.name}: no deviations in {chunks}, but the stream was cut off"
+    if report.cut is not None:
+        return f"{report.name}: no deviations in {chunks}{ignored}, but the stream was cut off"
     if report.partial:
-        return f"{report.name}: OpenAI-exact so far ({chunks}, checked as a prefix)"
-    return f"{report.name}: OpenAI-exact ({chunks})"
+        return f"{report.name}: OpenAI-exact so far ({chunks}, checked as a prefix){ignored}"
+    return f"{report.name}: OpenAI-exact ({chunks}){ignored}"
 
 
 # -- the parser -----------------------------------------------------------------------------
@@ -635,18 +761,21 @@ _STREAM_EXIT_HELP: Final = _exit_help(
         0: "the stream completed",
         1: "",
         2: "usage or input error: a missing or unreadable file, malformed JSON, a chunk\n"
-        "       typedstream cannot read (ChunkError)",
+        "       typedstream cannot read, more than --max-chunk-bytes (ChunkError)",
         3: "the stream ended with a provider error (ProviderError)",
-        4: "the stream was cut off before it completed (IncompleteStreamError)",
+        4: "the stream was cut off before it completed, in either format: a choice left\n"
+        "       open, no chunks, a JSON line cut in the middle (IncompleteStreamError)",
     }
 )
 _CHECK_EXIT_HELP: Final = _exit_help(
     {
         0: "the stream is OpenAI-exact",
         1: "it deviates from OpenAI's stream semantics",
-        2: "usage or input error: a missing or unreadable file, malformed JSON",
+        2: "usage or input error: a missing or unreadable file, malformed JSON, a chunk\n"
+        "       typedstream cannot read, more than --max-chunk-bytes",
         3: "no deviations before the provider error that ended the stream",
-        4: "no deviations, but the stream was cut off (SSE without data: [DONE], no chunks)",
+        4: "no deviations, but the stream was cut off (a choice left open, no chunks, a\n"
+        "       JSON line cut in the middle)",
     }
 )
 
@@ -680,15 +809,19 @@ _CHECK_EPILOG: Final = f"""\
 examples:
   typedstream check recording.sse
   typedstream check *.jsonl --limit 20
+  typedstream check --ignore non-openai-key --ignore null-key litellm.jsonl
   curl -sN http://127.0.0.1:4000/v1/chat/completions … | typedstream check -
 
-Every deviation is one line: the chunk number (1-based), what is wrong, the rule id, where in
-the chunk and the offending value; a table of the rules broken ends the report. The chunks are
-checked up to data: [DONE]. A provider error payload (a chunk with a top-level "error", or an
-SSE "event: error") ends the stream as it ends it for the openai client: it is reported, not
-checked, and the chunks before it are checked as a stream cut off there (exit 3 when they
-conform). An SSE body without data: [DONE] was cut off (exit 4 when its chunks conform).
-Several files: the exit code is that of the worst one (2, 1, 3, 4, 0 from worst to best).
+The findings are grouped by rule: a line with the rule id, how many times it was broken, the
+first chunk that broke it and what the rule means, then the first deviations (--limit, 3 by
+default), each with its chunk number (1-based), where in the chunk, and what is there. The
+chunks are checked up to data: [DONE]. The stream ends as it ends for `typedstream events`:
+a provider error payload (a chunk with a top-level "error", or an SSE "event: error") is
+reported, not checked, and the chunks before it are checked as a stream cut off there (exit 3
+when they conform); so are the chunks of a stream cut off (exit 4 when they conform); a chunk
+typedstream cannot read is an input error (exit 2). An SSE body whose choices all finished but
+that lacks data: [DONE] breaks the rule missing-done. Several files: the exit code is that of
+the worst one (2, 1, 3, 4, 0 from worst to best).
 
 {_CHECK_EXIT_HELP}
 """
@@ -754,6 +887,14 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
         ("auto", "sse", "jsonl"),
         "the input format (default: from the file name, else from the first bytes)",
     )
+    inputs.add_argument(
+        "--max-chunk-bytes",
+        type=_positive,
+        default=MAX_CHUNK_BYTES,
+        metavar="N",
+        help="the most bytes one line, SSE event or JSON chunk may hold; more is an input "
+        f"error at once (default: {MAX_CHUNK_BYTES} = 16 MiB)",
+    )
     color = _choice(
         "--color",
         ("auto", "always", "never"),
@@ -802,9 +943,27 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
     )
     check.add_argument(
         "--limit",
-        type=_positive,
+        type=_count,
+        default=3,
         metavar="N",
-        help="print at most N deviations per file (the summary still counts all)",
+        help="print the first N deviations of each rule (default: 3; the counts count all)",
+    )
+    every_rule = ", ".join([*RULES, *SSE_RULES])
+    check.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        type=_rule,
+        metavar="RULE",
+        help="report only this rule (repeatable)",
+    )
+    check.add_argument(
+        "--ignore",
+        action="append",
+        default=[],
+        type=_rule,
+        metavar="RULE",
+        help=f"do not report this rule (repeatable). Rules: {every_rule}",
     )
     check.set_defaults(run=run_check)
 
@@ -847,6 +1006,24 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
     else:
         commands.add_parser("demo", help="stream a real LiteLLM call with tools")
     return parser
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number (0 or more), got {text!r}")
+    return value
+
+
+def _rule(text: str) -> str:
+    if text not in RULES and text not in SSE_RULES:
+        raise argparse.ArgumentTypeError(
+            f"unknown rule {text!r} (see the rules in typedstream check --help)"
+        )
+    return text
 
 
 def _positive(text: str) -> int:

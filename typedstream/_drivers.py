@@ -26,7 +26,7 @@ from typing import Any
 
 from ._events import StreamEvent
 from ._normalizer import IdFactory, Normalizer
-from ._reader import Feeder, aclose_source, close_source
+from ._reader import MAX_CHUNK_BYTES, Feeder, aclose_source, close_source
 
 __all__ = ["AsyncEventStream", "EventStream", "aevents", "events"]
 
@@ -111,6 +111,7 @@ def events(
     raw: bool = False,
     id_factory: IdFactory | None = None,
     lines: bool = False,
+    max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
 ) -> EventStream:
     """Turn a chat-completion stream into typed events.
 
@@ -133,6 +134,10 @@ def events(
         id_factory: ``id_factory(choice, index)`` makes ids for tool calls sent without one.
         lines: Each ``str``/``bytes`` item is one SSE line without its terminator, as
             httpx ``Response.iter_lines()`` yields them.
+        max_chunk_bytes: The most bytes one SSE line, one SSE event's data or one JSON
+            chunk of raw text may hold (default 16 MiB; ``None``: no limit). Crossing it
+            raises :class:`~typedstream.ChunkError` at once, so a body that never ends a
+            line or an event is never buffered without bound.
 
     Returns:
         An iterator of :data:`~typedstream.StreamEvent` that is also a context manager;
@@ -144,7 +149,14 @@ def events(
         Exceptions raised by the source itself propagate unchanged.
     """
     feeder = _feeder(
-        strict, assume_complete, defer_tool_call_done, done_events, raw, id_factory, lines
+        strict,
+        assume_complete,
+        defer_tool_call_done,
+        done_events,
+        raw,
+        id_factory,
+        lines,
+        max_chunk_bytes,
     )
     items = iter((source,) if isinstance(source, _WHOLE_BODY) else source)
     return EventStream(_drive(source, items, feeder))
@@ -160,6 +172,7 @@ def aevents(
     raw: bool = False,
     id_factory: IdFactory | None = None,
     lines: bool = False,
+    max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
 ) -> AsyncEventStream:
     """The async twin of :func:`events`: same options, same events, for async sources.
 
@@ -169,7 +182,14 @@ def aevents(
     (or its async ``close()``) once.
     """
     feeder = _feeder(
-        strict, assume_complete, defer_tool_call_done, done_events, raw, id_factory, lines
+        strict,
+        assume_complete,
+        defer_tool_call_done,
+        done_events,
+        raw,
+        id_factory,
+        lines,
+        max_chunk_bytes,
     )
     if isinstance(source, _WHOLE_BODY):
         items: AsyncIterator[Any] = _as_async(iter((source,)))
@@ -188,6 +208,7 @@ def _feeder(
     raw: bool,
     id_factory: IdFactory | None,
     lines: bool,
+    max_chunk_bytes: int | None,
 ) -> Feeder:
     normalizer = Normalizer(
         strict=strict,
@@ -197,7 +218,7 @@ def _feeder(
         raw=raw,
         id_factory=id_factory,
     )
-    return Feeder(normalizer, lines=lines)
+    return Feeder(normalizer, lines=lines, max_chunk_bytes=max_chunk_bytes)
 
 
 def _drive(

@@ -1,14 +1,20 @@
 """Readers: whatever a source yields, turned into normalizer input (sans-IO).
 
-How it works. :class:`Feeder` takes the items of any supported source one at a time and
-returns events: a mapping or a chunk object goes straight to the normalizer; ``"[DONE]"``
-ends the stream; ``bytes``/``str`` pieces go through the incremental SSE decoder and the
-decoded ``data:`` payloads are parsed with jiter (a small batch at a time) and fed on, in
-order; with ``lines=True`` a ``str`` or ``bytes`` item is one SSE line without its
-terminator (httpx ``iter_lines()``), since such lines cannot be told apart from arbitrary
-cuts. An ``event: error`` SSE event becomes a provider error. Once raw SSE was seen the
-transport is known to end with ``[DONE]``, which changes what counts as a complete end (see
-the normalizer).
+How it works. Two layers. :class:`Decoder` is the one decoding layer of the package: it
+turns raw text — SSE (``bytes``/``str`` pieces cut anywhere, or one line per piece with
+``lines=True``) or JSON lines — into decoded items, in order: chunk mappings, the ``"[DONE]"``
+marker, and provider error payloads (an SSE ``event: error`` becomes ``{"error": …}``).
+Payloads are parsed with jiter a small batch at a time and handed to a *sink* as they are
+parsed; a malformed payload, an over-long line or event, and a JSON line cut off by the end
+of the input raise a typed error numbered like the chunks, after every earlier item reached
+the sink. Decoded items are never all held at once: a piece longer than ``_WINDOW`` is
+decoded a window at a time.
+
+:class:`Feeder` sits on it for :func:`typedstream.events`: a mapping or a chunk object goes
+straight to the normalizer; ``"[DONE]"`` ends the stream; ``bytes``/``str`` pieces go
+through the decoder with the normalizer as its sink. Once raw SSE was seen the transport is
+known to end with ``[DONE]``, which changes what counts as a complete end (see the
+normalizer). ``typedstream check`` uses the decoder with a sink of its own.
 
 The drivers (``_drivers.py``) own the iteration, sync or async, and only call
 :meth:`Feeder.item` and :meth:`Feeder.close`; this module also holds the source-closing
@@ -18,50 +24,302 @@ protocol they share.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterator
-from typing import Any, Final
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Final, TypeVar
 
 import jiter
 
-from ._errors import TypedStreamError
+from ._errors import ChunkError, IncompleteStreamError, TypedStreamError
 from ._events import StreamEvent
 from ._normalizer import DONE, Normalizer
-from ._sse import SSEDecoder, SSEEvent
+from ._sse import SSEDecoder
 
-__all__ = ["Feeder", "aclose_source", "close_source"]
+__all__ = ["MAX_CHUNK_BYTES", "Decoder", "Feeder", "aclose_source", "close_source"]
+
+MAX_CHUNK_BYTES: Final = 16 * 1024 * 1024
+"""The default limit on one SSE line, one SSE event's data and one JSON line, in bytes."""
+
+T = TypeVar("T")
+Sink = Callable[[Any], list[T]]
+"""Takes one decoded item (a chunk or ``"[DONE]"``); returns what it made of it."""
+
+Record = tuple["str | int | None", bytes]
+"""A payload before parsing: ``(SSE event name or None, data)``, or for a JSON line
+``(line number, line)`` — the number negative for a last line without its newline."""
 
 _DONE_BYTES: Final = b"[DONE]"
-_DONE_SEEN: Final = "[DONE] seen"  # _parse stopped at the end marker (compared by identity)
-_BATCH: Final = 32  # SSE payloads parsed before they are fed
+_BATCH: Final = 32  # payloads parsed before they are handed on
+_WINDOW: Final = 1 << 20  # a longer piece is decoded a window at a time
+_BOM: Final = b"\xef\xbb\xbf"
+_NOTHING: Final[list[Any]] = []
+
+
+class _JSONLines:
+    """Split JSON lines given in pieces into records (see :class:`Decoder`)."""
+
+    __slots__ = ("_pending", "_size", "limit", "number", "problem")
+
+    def __init__(self, limit: int, first_line: int) -> None:
+        self._pending: list[bytes] = []
+        self._size = 0
+        self.limit = limit
+        self.number = first_line - 1  # lines read so far
+        self.problem: str | None = None
+
+    def feed(self, piece: bytes) -> list[Record]:
+        if self.problem is not None:
+            return []
+        pending = self._pending
+        if b"\n" not in piece:
+            pending.append(piece)
+            self._size += len(piece)
+            if self._size > self.limit:
+                self._overflow()
+            return []
+        if pending:
+            pending.append(piece)
+            piece = b"".join(pending)
+            pending.clear()
+        lines = piece.split(b"\n")
+        last = lines.pop()
+        if last:
+            pending.append(last)
+        self._size = len(last)
+        out: list[Record] = []
+        number = self.number
+        for line in lines:
+            number += 1
+            if number == 1:
+                line = line.removeprefix(_BOM)
+            if len(line) > self.limit:
+                self._overflow()
+                break
+            text = line.strip()
+            if text:
+                out.append((number, text))
+        else:
+            if self._size > self.limit:
+                self._overflow()
+        self.number = number
+        return out
+
+    def close(self) -> list[Record]:
+        last = b"".join(self._pending).strip()
+        self._pending.clear()
+        if not last:
+            return []
+        self.number += 1
+        if self.number == 1:
+            last = last.removeprefix(_BOM).strip()
+        return [(-self.number, last)]
+
+    def _overflow(self) -> None:
+        self.problem = f"a line of more than {self.limit} bytes (max_chunk_bytes={self.limit})"
+        self._pending.clear()
+        self._size = 0
+
+
+class Decoder:
+    """The decoding layer: raw SSE or JSON-lines text -> decoded items, handed to a sink.
+
+    Args:
+        jsonl: The text is JSON lines (one chunk per line; blank lines and a byte-order
+            mark are skipped; a ``[DONE]`` line ends the stream), not SSE.
+        lines: SSE given one line per piece, without its terminator.
+        max_chunk_bytes: The most bytes one line, one SSE event or one JSON chunk may
+            hold (``None``: no limit); crossing it is a :class:`~typedstream.ChunkError`
+            raised at once.
+        first_line: The number of the first JSON line (for messages).
+        chunks: Chunks already counted before the text began (the next is numbered after).
+    """
+
+    __slots__ = ("chunks", "done", "framing", "lines")
+
+    def __init__(
+        self,
+        *,
+        jsonl: bool = False,
+        lines: bool = False,
+        max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+        first_line: int = 1,
+        chunks: int = 0,
+    ) -> None:
+        limit = max_chunk_bytes if max_chunk_bytes is not None else 1 << 62
+        if limit < 1:
+            raise ValueError(f"max_chunk_bytes must be positive, got {max_chunk_bytes}")
+        self.framing: SSEDecoder | _JSONLines = (
+            _JSONLines(limit, first_line) if jsonl else SSEDecoder(limit)
+        )
+        self.lines = lines and not jsonl
+        self.chunks = chunks  # items handed on so far, "[DONE]" not counted
+        self.done = False  # "[DONE]" was decoded: nothing more is read
+
+    def feed(self, raw: bytes, sink: Sink[T], out: list[T]) -> None:
+        """Decode the next piece of text; hand each item it completes to ``sink``, in order,
+        adding what the sink returns to ``out``. Raises (after the earlier items reached the
+        sink) for a malformed payload or a crossed limit. Sets :attr:`done` at ``[DONE]``."""
+        framing = self.framing
+        if len(raw) > _WINDOW and not self.lines:
+            for start in range(0, len(raw), _WINDOW):
+                self._pour(framing.feed(raw[start : start + _WINDOW]), sink, out)
+                if self.done:
+                    return
+            return
+        if self.lines:
+            assert isinstance(framing, SSEDecoder)
+            self._pour(framing.feed_line(raw), sink, out)
+        else:
+            self._pour(framing.feed(raw), sink, out)
+
+    def windows(self, raw: bytes, sink: Sink[T]) -> Iterator[T]:
+        """:meth:`feed` for a long piece, yielding the sink's results a window at a time."""
+        for start in range(0, len(raw), _WINDOW):
+            out: list[T] = []
+            try:
+                self.feed(raw[start : start + _WINDOW], sink, out)
+            except TypedStreamError:
+                yield from out
+                raise
+            yield from out
+            if self.done:
+                return
+
+    def close(self, sink: Sink[T], out: list[T]) -> None:
+        """The text ended: hand on what only its end completes, then raise if it was not
+        the format it was read as (text without any SSE field) or a JSON line was cut off."""
+        framing = self.framing
+        self._pour(framing.close(), sink, out)
+        if isinstance(framing, SSEDecoder) and not framing.sse and framing.foreign is not None:
+            raise ChunkError(
+                f"not an SSE body: no data:, event:, id: or retry: field; it starts with "
+                f"{framing.foreign!r}",
+                self.chunks + 1,
+            )
+
+    def _pour(self, records: Sequence[Record], sink: Sink[T], out: list[T]) -> None:
+        for start in range(0, len(records), _BATCH):
+            chunks, stop = self._parse(records[start : start + _BATCH])
+            for chunk in chunks:
+                out += sink(chunk)
+            self.chunks += len(chunks)
+            if stop is not None:
+                if stop is _DONE_BYTES:
+                    self.done = True
+                    return
+                raise stop
+        if self.framing.problem is not None:
+            raise ChunkError(self.framing.problem, self.chunks + 1)
+
+    def _parse(self, batch: Sequence[Record]) -> tuple[list[Any], Any]:
+        """Parse payloads up to ``[DONE]`` or a bad one; return them and why it stopped
+        early (``_DONE_BYTES`` or the error for the next payload), if it did."""
+        from_json = jiter.from_json
+        chunks: list[Any] = []
+        for event, data in batch:
+            if data.startswith(_DONE_BYTES):
+                return chunks, _DONE_BYTES
+            try:
+                chunk: Any = from_json(data)
+            except ValueError as exc:
+                if event != "error":
+                    return chunks, self._malformed(event, data, exc, self.chunks + len(chunks) + 1)
+                chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
+            if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
+                # An `event: error` is a provider error whatever its data says.
+                chunk = {"error": chunk if chunk else {"message": "error event without details"}}
+            chunks.append(chunk)
+        return chunks, None
+
+    @staticmethod
+    def _malformed(
+        event: str | int | None, data: bytes, exc: ValueError, number: int
+    ) -> TypedStreamError:
+        shown = f"{data[:80]!r}" + ("…" if len(data) > 80 else "")
+        if not isinstance(event, int):
+            return ChunkError(f"malformed JSON ({exc}): {shown}", number)
+        if event < 0 and _cut(data):
+            return IncompleteStreamError(
+                f"the input ends in the middle of line {-event} (chunk {number}): {shown}"
+            )
+        return ChunkError(f"line {abs(event)}: malformed JSON ({exc}): {shown}", number)
+
+
+def _cut(data: bytes) -> bool:
+    """Whether a JSON line is the start of valid JSON that the end of the input cut off."""
+    if _DONE_BYTES.startswith(data):
+        return True
+    try:
+        jiter.from_json(data, partial_mode=True)
+    except ValueError:
+        return False
+    return True
 
 
 class Feeder:
-    """Feed source items of any supported kind to one :class:`Normalizer`."""
+    """Feed source items of any supported kind to one :class:`Normalizer`.
 
-    __slots__ = ("done", "error", "lines", "normalizer", "sse")
+    Args:
+        normalizer: Where the chunks go.
+        lines: Each ``str``/``bytes`` item is one SSE line without its terminator.
+        max_chunk_bytes: The limit on one line, SSE event or JSON chunk (see :class:`Decoder`).
+        decoder: The decoder of raw text, when it is not SSE read with the options above
+            (``typedstream`` reads JSON lines so); only raw text is then taken.
+    """
 
-    def __init__(self, normalizer: Normalizer, *, lines: bool = False) -> None:
+    __slots__ = ("decoder", "done", "error", "lines", "max_chunk_bytes", "normalizer")
+
+    def __init__(
+        self,
+        normalizer: Normalizer,
+        *,
+        lines: bool = False,
+        max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+        decoder: Decoder | None = None,
+    ) -> None:
+        if max_chunk_bytes is not None and max_chunk_bytes < 1:
+            raise ValueError(f"max_chunk_bytes must be positive, got {max_chunk_bytes}")
         self.normalizer = normalizer
         self.lines = lines
-        self.sse: SSEDecoder | None = None
+        self.max_chunk_bytes = max_chunk_bytes
+        self.decoder = decoder
+        if decoder is not None:
+            normalizer.expect_done = True  # a recorded body: a choice left open was cut off
         self.done = False  # "[DONE]" seen (or an error is pending): the driver stops reading
         self.error: TypedStreamError | None = None  # raised by close(), after earlier events
 
-    def item(self, item: object) -> list[StreamEvent]:
+    def item(self, item: object) -> Iterable[StreamEvent]:
         """Take one item from the source and return the events it completes."""
-        if item.__class__ is dict and self.sse is None:
+        if item.__class__ is dict and self.decoder is None:
             return self.normalizer.feed(item)
         raw = _text(item)
         if raw is not None:
-            if self.sse is None:
+            decoder = self.decoder
+            if decoder is None:
                 if not self.lines and raw.strip() == _DONE_BYTES and isinstance(item, str):
                     return self._done()
-                self.sse = SSEDecoder()
+                decoder = self.decoder = Decoder(
+                    lines=self.lines,
+                    max_chunk_bytes=self.max_chunk_bytes,
+                    chunks=self.normalizer.chunks,
+                )
                 self.normalizer.expect_done = True
-            if self.lines:
-                return self._events(self.sse.feed_line(raw))
-            return self._events(self.sse.feed(raw))
-        if self.sse is not None:
+            if len(raw) > _WINDOW and not self.lines:
+                return self._windows(decoder, raw)
+            out: list[StreamEvent] = []
+            try:
+                decoder.feed(raw, self.normalizer.feed, out)
+            except TypedStreamError as exc:
+                # One piece may hold many chunks: if a later one fails, the events of the
+                # earlier ones are still delivered and the error is raised by close().
+                if not out:
+                    raise
+                self.error = exc
+                self.done = True
+                return out
+            if decoder.done:
+                out += self._done()
+            return out
+        if self.decoder is not None:
             raise self.normalizer.reject(
                 f"the source mixed raw SSE text with a {type(item).__name__} item"
             )
@@ -75,63 +333,28 @@ class Feeder:
         """
         if self.error is not None:
             raise self.error
-        if not self.done and self.sse is not None:
-            yield from self._events(self.sse.close())
+        if not self.done and self.decoder is not None:
+            out: list[StreamEvent] = []
+            try:
+                self.decoder.close(self.normalizer.feed, out)
+            except TypedStreamError:
+                yield from out
+                raise
+            yield from out
+            if self.decoder.done:
+                yield from self._done()
         if not self.done:
             yield from self.normalizer.close()
+
+    def _windows(self, decoder: Decoder, raw: bytes) -> Iterator[StreamEvent]:
+        # A long piece (a whole body) gives its events a window at a time: never all held.
+        yield from decoder.windows(raw, self.normalizer.feed)
+        if decoder.done:
+            yield from self._done()
 
     def _done(self) -> list[StreamEvent]:
         self.done = True
         return self.normalizer.feed(DONE)
-
-    def _events(self, decoded: list[SSEEvent]) -> list[StreamEvent]:
-        # One piece of SSE may hold many chunks: if a later one fails, the events of the
-        # earlier ones are still delivered and the error is raised by close().
-        out: list[StreamEvent] = []
-        try:
-            self._decode(decoded, out)
-        except TypedStreamError as exc:
-            if not out:
-                raise
-            self.error = exc
-            self.done = True
-        return out
-
-    def _decode(self, decoded: list[SSEEvent], out: list[StreamEvent]) -> None:
-        # Payloads are parsed a batch at a time, then fed: jiter and the normalizer each in
-        # a tight loop measure faster than alternating between them (docs/performance.md).
-        # Batches stay small, so a whole body given as one piece is never held parsed at once.
-        feed = self.normalizer.feed
-        for start in range(0, len(decoded), _BATCH):
-            chunks, end = self._parse(decoded[start : start + _BATCH])
-            for chunk in chunks:
-                out += feed(chunk)
-            if end is _DONE_SEEN:
-                out += self._done()
-                return
-            if end is not None:
-                raise self.normalizer.reject(end)
-
-    @staticmethod
-    def _parse(batch: list[SSEEvent]) -> tuple[list[Any], str | None]:
-        """Parse payloads up to ``[DONE]`` or malformed JSON; return them and why it stopped
-        early (``_DONE_SEEN`` or the problem with the next payload), if it did."""
-        from_json = jiter.from_json
-        chunks: list[Any] = []
-        for event, data in batch:
-            if data.startswith(_DONE_BYTES):
-                return chunks, _DONE_SEEN
-            try:
-                chunk: Any = from_json(data)
-            except ValueError as exc:
-                if event != "error":
-                    return chunks, f"malformed JSON ({exc}): {data[:80]!r}"
-                chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
-            if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
-                # An `event: error` is a provider error whatever its data says.
-                chunk = {"error": chunk if chunk else {"message": "error event without details"}}
-            chunks.append(chunk)
-        return chunks, None
 
 
 def _text(item: object) -> bytes | None:

@@ -12,6 +12,12 @@ specification, an event is dispatched at a blank line, ``data:`` lines of one ev
 joined with ``\\n``, comment lines (``: keep-alive``) and ``id:``/``retry:`` fields are
 ignored, CRLF, LF and lone CR all end a line, a leading byte-order mark is dropped, and an
 event not terminated by a blank line when the body ends is discarded.
+
+Size limit. No line and no event's data may grow past ``limit`` bytes: the moment one does,
+the decoder drops what it buffered, records the problem in :attr:`SSEDecoder.problem`,
+returns the events completed before it and takes no more input (the reader raises). The
+checks cost a length comparison per piece: a piece no longer than the limit cannot hold a
+longer line, and only an event's second ``data:`` line starts counting its size.
 """
 
 from __future__ import annotations
@@ -24,27 +30,55 @@ SSEEvent = tuple["str | None", bytes]
 """``(event name or None, data)`` of one dispatched event."""
 
 _BOM: Final = b"\xef\xbb\xbf"
+_KNOWN: Final = frozenset({b"event", b"data", b"id", b"retry"})
+_SHOWN: Final = 40  # bytes of a non-SSE line quoted in the problem
 
 
 class SSEDecoder:
-    """Decode an SSE body given in pieces (see the module docstring)."""
+    """Decode an SSE body given in pieces (see the module docstring).
 
-    __slots__ = ("_data", "_event", "_fresh", "_pending")
+    Args:
+        limit: The most bytes one line or one event's data may hold (``None``: no limit).
+    """
 
-    def __init__(self) -> None:
+    __slots__ = (
+        "_data",
+        "_data_size",
+        "_event",
+        "_fresh",
+        "_pending",
+        "_size",
+        "foreign",
+        "limit",
+        "problem",
+        "sse",
+    )
+
+    def __init__(self, limit: int | None = None) -> None:
         self._pending: list[bytes] = []  # the incomplete last line, in parts (no quadratic joins)
+        self._size = 0  # bytes in _pending
         self._data: list[bytes] = []  # data lines of the event being read
+        self._data_size = 0  # bytes in _data, counted from its second line on
         self._event: str | None = None
         self._fresh = True  # no line read yet (byte-order mark check)
+        self.limit = limit if limit is not None else 1 << 62
+        self.problem: str | None = None  # set when the limit was crossed
+        self.sse = False  # an SSE field or comment was seen
+        self.foreign: bytes | None = None  # the start of the first line that is not SSE
 
     def feed(self, piece: bytes) -> list[SSEEvent]:
         """Take the next piece of the body; return the events it completes."""
+        if self.problem is not None:
+            return []
         pending = self._pending
         if b"\n" not in piece and b"\r" not in piece:
             if not piece:
                 return []
             if not (pending and pending[-1].endswith(b"\r")):
                 pending.append(piece)
+                self._size += len(piece)
+                if self._size > self.limit:
+                    self._overflow(f"a line of more than {self.limit} bytes")
                 return []
             # else a held CR is followed by something other than LF: it ended a line
         if pending:
@@ -67,6 +101,8 @@ class SSEDecoder:
             last = lines.pop()
             if last:
                 pending.append(last)
+        self._size = len(last)
+        too_long = len(piece) > self.limit and self._too_long(lines)
         if self._fresh and lines:
             self._fresh = False
             if lines[0].startswith(_BOM):
@@ -80,30 +116,50 @@ class SSEDecoder:
                     data.clear()
                 self._event = None
             elif line.startswith(b"data:"):
+                if data and self._grow(line):
+                    return out
                 data.append(line[6:] if line[5:6] == b" " else line[5:])
             elif line[0] != 58:  # not a ":" comment
-                self._field(line)
+                if self._field(line):
+                    return out
+            else:
+                self.sse = True
+        if out:
+            self.sse = True
+        if too_long:
+            self._overflow(f"a line of more than {self.limit} bytes")
         return out
 
     def feed_line(self, line: bytes) -> list[SSEEvent]:
         """Take one line without its terminator; return the event a blank line completes."""
+        if self.problem is not None:
+            return []
+        if len(line) > self.limit:
+            self._overflow(f"a line of more than {self.limit} bytes")
+            return []
         if self._fresh:
             self._fresh = False
             if line.startswith(_BOM):
                 line = line[3:]
         line = line.rstrip(b"\r\n")
         if line.startswith(b"data:"):
-            self._data.append(line[6:] if line[5:6] == b" " else line[5:])
+            if not (self._data and self._grow(line)):
+                self._data.append(line[6:] if line[5:6] == b" " else line[5:])
         elif not line:
             return self._dispatch()
         elif line[0] != 58:
             self._field(line)
+        else:
+            self.sse = True
         return []
 
     def close(self) -> list[SSEEvent]:
         """End the body. A held final CR is a blank line; an unterminated event is discarded."""
+        if self._data:
+            self.sse = True  # data lines of an event cut off: SSE all the same
         out = self._dispatch() if b"".join(self._pending) == b"\r" else []
         self._pending.clear()
+        self._size = 0
         self._data.clear()
         self._event = None
         return out
@@ -114,16 +170,53 @@ class SSEDecoder:
         self._event = None
         if not data:
             return []
+        self.sse = True
+        self._data_size = 0
         payload = data[0] if len(data) == 1 else b"\n".join(data)
         data.clear()
         return [(event, payload)]
 
-    def _field(self, line: bytes) -> None:
+    def _field(self, line: bytes) -> bool:
+        """Read a field other than ``data:``; True if it crossed the limit."""
         name, _, value = line.partition(b":")
+        if name not in _KNOWN:
+            if self.foreign is None and not self.sse and line.strip():
+                self.foreign = line[:_SHOWN]
+            return False  # unknown fields carry nothing a chat stream needs
+        self.sse = True
         if value[:1] == b" ":
             value = value[1:]
         if name == b"event":
             self._event = value.decode("utf-8", "replace")
         elif name == b"data":  # a bare `data` line: an empty data line
+            if self._data and self._grow(line):
+                return True
             self._data.append(value)
-        # `id`, `retry` and unknown fields carry nothing a chat stream needs.
+        # `id` and `retry` carry nothing a chat stream needs.
+        return False
+
+    def _grow(self, line: bytes) -> bool:
+        """Count a further data line of the event; True if the event crossed the limit."""
+        if self._data_size == 0:
+            self._data_size = len(self._data[0])
+        self._data_size += len(line) + 1
+        if self._data_size > self.limit:
+            self._overflow(f"an event with more than {self.limit} bytes of data")
+            return True
+        return False
+
+    def _too_long(self, lines: list[bytes]) -> bool:
+        """For a piece longer than the limit: drop its lines from the first one that is too
+        long (the lines before it are still read); True if one is, or the last line is."""
+        limit = self.limit
+        for position, line in enumerate(lines):
+            if len(line) > limit:
+                del lines[position:]
+                return True
+        return self._size > limit
+
+    def _overflow(self, what: str) -> None:
+        self.problem = f"{what} (max_chunk_bytes={self.limit})"
+        self._pending.clear()
+        self._data.clear()
+        self._size = self._data_size = 0
