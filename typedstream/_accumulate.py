@@ -616,8 +616,9 @@ def _merge(old: Any, new: Any) -> Any:
     # `old` is the accumulator's own copy (snapshots copy it again): merged in place, so
     # merging n fragments costs the size of the fragments, not n times the size so far.
     if isinstance(old, dict) and isinstance(new, Mapping):
-        cast("dict[str, Any]", old).update(_copy(new))
-        return old
+        merged = cast("dict[str, Any]", old)
+        merged.update(_copy(new))
+        return merged
     if isinstance(old, list) and isinstance(new, list):
         kept: list[Any] = old  # pyright: ignore[reportUnknownVariableType]
         kept.extend(_copy(new))

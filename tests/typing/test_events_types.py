@@ -157,6 +157,8 @@ def narrow_every_kind(event: StreamEvent) -> None:
         assert_type(event, Moderation)
     elif event.kind == "raw_chunk":
         assert_type(event.number, int)
+    elif event.kind == "tool_call_incomplete":
+        assert_type(event.reason, str)
     else:
         assert_type(event, TextDelta | ToolCallDone)
 
