@@ -90,3 +90,10 @@ def fuzz(session: nox.Session) -> None:
     first = os.environ.get("FUZZ_SEED", "1000000")
     env = {"FUZZ_CASES": cases, "FUZZ_SEED": first}
     session.run("pytest", "tests/test_fuzz.py", "-q", "-k", "mangled", env=env)
+
+
+@nox.session(python=PYTHON)
+def adversarial(session: nox.Session) -> None:
+    """Crafted inputs scale linearly: time(10N) <= 30 x time(N) for every registered case."""
+    session.install("-e", ".[test]", *CONSTRAINTS)
+    session.run("python", "bench/adversarial.py", *session.posargs)

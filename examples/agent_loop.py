@@ -7,6 +7,10 @@ reply: a slow tool runs while the model is still writing the next call. When the
 the loop appends the assistant message (rebuilt by an ``Accumulator`` from the same events)
 and the tool results, and asks again, until the model answers without calling a tool.
 
+A call the reply cut off (``finish_reason`` ``length``, ``content_filter``...) arrives as
+``ToolCallIncomplete`` instead of ``ToolCallDone``, with the arguments as far as they came:
+the loop never runs it, and answers it with an error that tells the model to call again.
+
 Tool arguments are validated by a typed registry: ``TOOLS.parse(event)`` returns a
 ``ToolCall[GetWeather | GetTime]``, and the ``match`` in ``run_tool`` is checked exhaustive by
 mypy and pyright. Arguments the model got wrong go back to it as the tool's answer, so it can
@@ -41,6 +45,7 @@ from typedstream import (
     ToolArgumentsError,
     ToolCall,
     ToolCallDone,
+    ToolCallIncomplete,
     Tools,
 )
 
@@ -101,6 +106,15 @@ async def execute(done: ToolCallDone) -> str:
     return await run_tool(call)
 
 
+async def cut_off(call: ToolCallIncomplete) -> str:
+    """The answer to a call the reply cut off: it is not run; the model is told why."""
+    return (
+        f"error: this call was cut off (finish_reason {call.reason!r}) before its arguments "
+        "were complete, so it was not run. Call the tool again with complete arguments"
+        + (", keeping them short." if call.reason in ("length", "max_tokens") else ".")
+    )
+
+
 async def run_agent(
     messages: list[Message],
     *,
@@ -131,6 +145,9 @@ async def run_agent(
                     if isinstance(event, ToolCallDone) and event.choice == 0:
                         running[event.id] = asyncio.create_task(execute(event))
                         await asyncio.sleep(0)  # let it start now, before reading on
+                    elif isinstance(event, ToolCallIncomplete) and event.choice == 0:
+                        # Never run: its arguments are a prefix of what the model meant.
+                        running[event.id] = asyncio.create_task(cut_off(event))
         except BaseException:
             for task in running.values():  # the reply failed: its tools' results are moot
                 task.cancel()
@@ -152,6 +169,8 @@ def print_event(event: StreamEvent) -> None:
         print(event.text, end="", flush=True)
     elif isinstance(event, ToolCallDone):
         print(f"\n  -> {event.name}({event.arguments})", end="", flush=True)
+    elif isinstance(event, ToolCallIncomplete):
+        print(f"\n  -> {event.name}({event.arguments}  [cut off: {event.reason}]", end="")
     elif event.kind == "choice_finished":
         print()
 

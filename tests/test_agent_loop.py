@@ -192,3 +192,40 @@ async def test_a_reply_that_fails_cancels_the_tools_it_started(
     await asyncio.sleep(0)  # let the cancellation be delivered
     assert cancelled == ["Paris"]
     assert any(isinstance(e, ToolCallDone) for e in events)
+
+
+async def test_a_call_cut_by_a_length_finish_is_never_run_and_the_model_is_told(
+    agent: ModuleType, timeline: list[Any]
+) -> None:
+    requests: list[list[dict[str, Any]]] = []
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": "chatcmpl-x",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    async def replies(**request: Any) -> AsyncIterator[dict[str, Any]]:
+        requests.append(list(request["messages"]))
+        first = len(requests) == 1
+
+        async def stream() -> AsyncIterator[dict[str, Any]]:
+            if first:  # parsable, but the stream says max_tokens cut it off
+                function = {"name": "get_weather", "arguments": '{"location": "Paris"}'}
+                entry = {"index": 0, "id": "call_1", "function": function}
+                yield chunk({"role": "assistant", "tool_calls": [entry]})
+                yield chunk({}, "length")
+            else:
+                yield chunk({"role": "assistant", "content": "Sorry, try again."}, "stop")
+
+        return stream()
+
+    messages = list(QUESTION)
+    answer = await agent.run_agent(messages, model="any", completion=replies)
+    assert answer == "Sorry, try again."
+    assert not [item for item in timeline if isinstance(item, tuple)]  # no tool ran
+    told = messages[2]
+    assert told["role"] == "tool"
+    assert told["tool_call_id"] == "call_1"
+    assert told["content"].startswith("error: this call was cut off (finish_reason 'length')")
+    assert messages[1]["tool_calls"][0]["id"] == "call_1"  # the call it answers is kept

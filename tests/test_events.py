@@ -21,6 +21,7 @@ SAMPLES: list[StreamEvent] = [
     typedstream.ToolCallStarted(0, "call_1", "f"),
     typedstream.ArgumentsDelta(0, "call_1", '{"a"'),
     typedstream.ToolCallDone(0, "call_1", "f", '{"a": 1}', legacy=True),
+    typedstream.ToolCallIncomplete(1, "call_2", "f", '{"a": ', "length", legacy=True),
     typedstream.TextDone("Hello"),
     typedstream.ReasoningDone("hmm"),
     typedstream.RefusalDone("no"),

@@ -42,6 +42,7 @@ from ._events import (
     TextDelta,
     TextDone,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
 )
@@ -91,7 +92,7 @@ class _Text:
 class _Call:
     """One tool call of one choice."""
 
-    __slots__ = ("arguments", "data", "done", "id", "index", "legacy", "name", "partial")
+    __slots__ = ("arguments", "cut", "data", "done", "id", "index", "legacy", "name", "partial")
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -99,6 +100,7 @@ class _Call:
         self.name = ""
         self.legacy = False
         self.done = False
+        self.cut: ToolCallIncomplete | None = None  # the event, if the stream cut the call off
         self.arguments = _Text()
         self.data: dict[str, Any] = {}  # tool-level provider data
         self.partial: tuple[PartialMode, Any] | None = None  # cached partial parse
@@ -198,6 +200,13 @@ class Accumulator:
                 call.id, call.name, call.legacy = event.id, event.name, event.legacy
                 call.done = True
                 if call.arguments.get() != event.arguments:  # the event's text is the call
+                    call.arguments.set(event.arguments)
+                    call.partial = None
+            case ToolCallIncomplete():
+                call = self._choice(event.choice).call(event.index)
+                call.id, call.name, call.legacy = event.id, event.name, event.legacy
+                call.cut = event
+                if call.arguments.get() != event.arguments:
                     call.arguments.set(event.arguments)
                     call.partial = None
             case ChoiceFinished():
@@ -306,6 +315,20 @@ class Accumulator:
         """The refusal of ``choice`` so far."""
         st = self._choices.get(choice)
         return "" if st is None else st.refusal.get()
+
+    def incomplete_calls(self, choice: int = 0) -> tuple[ToolCallIncomplete, ...]:
+        """The tool calls of ``choice`` the stream cut off, in order (see
+        :class:`~typedstream.ToolCallIncomplete`): never run them.
+
+        :meth:`completion` still lists them with the arguments that arrived, as the provider
+        sent them; their choice's ``finish_reason`` is then never ``tool_calls`` or
+        ``function_call``.
+        """
+        st = self._choices.get(choice)
+        if st is None:
+            return ()
+        cut = (st.calls[index].cut for index in sorted(st.calls))
+        return tuple(event for event in cut if event is not None)
 
     def arguments(self, index: int, *, choice: int = 0) -> str:
         """The JSON text of tool call ``index`` (dense, as in the events) so far."""
@@ -444,9 +467,8 @@ def _choice_data(st: _Choice) -> dict[str, Any]:
         if call.legacy and function_call is None:
             function_call = function
         else:  # a second legacy call cannot be a `function_call`: listed, not lost
-            tool_calls.append(
-                {"id": call.id, "type": "function", "function": function, **call.data}
-            )
+            data = {key: _copy(value) for key, value in call.data.items()}
+            tool_calls.append({"id": call.id, "type": "function", "function": function, **data})
     text = st.text.get()
     refusal = st.refusal.get()
     if text:
@@ -591,11 +613,16 @@ def _objects(value: object) -> Iterator[Mapping[str, Any]]:
 
 
 def _merge(old: Any, new: Any) -> Any:
+    # `old` is the accumulator's own copy (snapshots copy it again): merged in place, so
+    # merging n fragments costs the size of the fragments, not n times the size so far.
     if isinstance(old, dict) and isinstance(new, Mapping):
-        return {**cast("dict[str, Any]", old), **_copy(new)}
+        merged = cast("dict[str, Any]", old)
+        merged.update(_copy(new))
+        return merged
     if isinstance(old, list) and isinstance(new, list):
         kept: list[Any] = old  # pyright: ignore[reportUnknownVariableType]
-        return kept + _copy(new)
+        kept.extend(_copy(new))
+        return kept
     return _copy(new)
 
 

@@ -89,6 +89,7 @@ _STYLES: Final = {
     "tool_call_started": "bold cyan",
     "arguments_delta": "cyan",
     "tool_call_done": "bold yellow",
+    "tool_call_incomplete": "bold red",
     "text_done": "green",
     "reasoning_done": "magenta",
     "refusal_done": "red",

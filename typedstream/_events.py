@@ -39,6 +39,7 @@ __all__ = [
     "TextDelta",
     "TextDone",
     "ToolCallDone",
+    "ToolCallIncomplete",
     "ToolCallStarted",
     "Usage",
     "event_from_json",
@@ -154,9 +155,11 @@ class ArgumentsDelta:
 class ToolCallDone:
     """A tool call is complete: sent once per call, after its last fragment.
 
-    Only sent when the call is known to be finished (another call started, its choice
-    finished, or the stream ended completely); a call cut off by a dropped connection is
-    never reported done.
+    Only sent when the stream says the call is complete: the next call of its choice
+    started, its choice finished with ``tool_calls``, ``stop`` or ``function_call``, or the
+    stream ended completely (``[DONE]``, or ``assume_complete=True``). A call cut off by a
+    dropped connection is never reported done, and one cut off by a ``length``,
+    ``content_filter`` or unknown finish is reported as :class:`ToolCallIncomplete`.
     """
 
     index: int
@@ -190,6 +193,39 @@ class ToolCallDone:
 
         result: dict[str, Any] | _T = parse_arguments(self.arguments, self.id, self.name, model)
         return result
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallIncomplete:
+    """A tool call the stream ended without completing: sent instead of :class:`ToolCallDone`.
+
+    Sent when the call's choice finishes with a reason that cuts it off -- ``length``
+    (``max_tokens``), ``content_filter`` (``safety``) or a reason typedstream does not
+    recognize -- while the call was still open; it comes just before that choice's
+    :class:`ChoiceFinished`. The arguments are whatever arrived, usually a prefix of the JSON
+    the model meant to send: never run the call (tell the model it was cut off instead).
+    """
+
+    index: int
+    """Dense index of the call within its choice."""
+    id: str
+    """The call id."""
+    name: str
+    """The function name."""
+    arguments: str
+    """The JSON text as far as it came, exactly as streamed (``""`` if none came)."""
+    reason: str
+    """The finish reason that cut the call off, as the provider sent it (``"length"``,
+    ``"max_tokens"``, ``"content_filter"``, ``"error"``...): the ``raw_reason`` of the
+    :class:`ChoiceFinished` that follows."""
+    choice: int = 0
+    """The choice it belongs to."""
+    legacy: bool = False
+    """True when the provider used the deprecated ``delta.function_call`` form."""
+    kind: Literal["tool_call_incomplete"] = field(
+        default="tool_call_incomplete", kw_only=True, repr=False
+    )
+    """Tag for narrowing and JSON; always ``"tool_call_incomplete"``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +391,7 @@ StreamEvent: TypeAlias = Union[  # noqa: UP007 (a typing.Union, as documented)
     ToolCallStarted,
     ArgumentsDelta,
     ToolCallDone,
+    ToolCallIncomplete,
     TextDone,
     ReasoningDone,
     RefusalDone,

@@ -50,6 +50,7 @@ from ._events import (
     StreamStarted,
     TextDone,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
     new_arguments_delta,
@@ -89,7 +90,13 @@ _RARE_DELTA_KEYS: Final = frozenset(
     ("role", "reasoning_content", "reasoning", "refusal", "function_call", *_MESSAGE_DATA_KEYS)
 )
 
+# The finishes that complete the open calls of their choice; any other cuts them off.
+_COMPLETING: Final = frozenset(("stop", "tool_calls", "function_call"))
+
 _EMPTY: Final[Mapping[str, Any]] = {}
+# The fragments of every done call: a done call takes no fragment (that is a ChunkError),
+# so they share one empty list instead of keeping one each.
+_NO_PARTS: Final[list[str]] = []
 _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_Choice.by_index`
 
 _OPEN, _DONE_SEEN, _CLOSED, _FAILED = range(4)
@@ -140,6 +147,8 @@ class _Choice:
         "calls",
         "finished",
         "index",
+        "last",
+        "names",
         "open_calls",
         "reasoning",
         "refusal",
@@ -151,7 +160,9 @@ class _Choice:
         self.index = index
         self.role: object = None
         self.finished = False
-        self.calls: list[_Call] = []
+        self.calls = 0  # how many calls started: the next dense index
+        self.last: _Call | None = None  # the latest call, for D5's legacy check
+        self.names: set[str] = set()  # every call name, for repeats after the finish
         self.open_calls: list[_Call] = []  # started or buffering, not done; in order
         self.by_index: dict[object, _Call] = {}  # provider index (or _LEGACY) -> latest call
         self.by_id: dict[str, _Call] = {}
@@ -662,8 +673,8 @@ class Normalizer:
             for previous in st.open_calls:
                 self._call_done(st, previous, n, out)
             st.open_calls.clear()
-        call = _Call(len(st.calls), legacy, n)
-        st.calls.append(call)
+        call = st.last = _Call(st.calls, legacy, n)
+        st.calls += 1
         st.open_calls.append(call)
         if legacy:
             st.by_index[_LEGACY] = call
@@ -702,6 +713,7 @@ class Normalizer:
             st.by_id[call_id] = call
         if name is not None and call.name is None:
             call.name = name
+            st.names.add(name)
         if not call.started and call.name is not None:
             self._start_call(st, call, out)
         if arguments:
@@ -726,9 +738,27 @@ class Normalizer:
             )
         call.done = True
         arguments = "".join(call.parts)
-        call.parts = []
+        call.parts = _NO_PARTS
         out.append(
             ToolCallDone(call.index, call.out_id, call.name or "", arguments, st.index, call.legacy)
+        )
+
+    def _call_incomplete(
+        self, st: _Choice, call: _Call, reason: str, n: int | None, out: list[StreamEvent]
+    ) -> None:
+        if not call.started:
+            raise ChunkError(
+                f"choice {st.index}: tool call {call.index} (started in chunk {call.chunk}) "
+                "never received a function name",
+                call.chunk if n is None else n,
+            )
+        call.done = True
+        arguments = "".join(call.parts)
+        call.parts = _NO_PARTS
+        out.append(
+            ToolCallIncomplete(
+                call.index, call.out_id, call.name or "", arguments, reason, st.index, call.legacy
+            )
         )
 
     def _make_id(self, choice: int, index: int) -> str:
@@ -746,8 +776,23 @@ class Normalizer:
     # -- finishing -------------------------------------------------------------------------
 
     def _finish(self, st: _Choice, raw: str | None, n: int | None, out: list[StreamEvent]) -> None:
+        reason: FinishReason | None
+        if raw is None:
+            reason = "stop"  # a complete end without a finish reason (D3)
+        else:
+            reason = FINISH_REASONS.get(raw.lower())
+            if reason is None and self.strict:
+                raise ChunkError(
+                    f"choice {st.index}: unknown finish_reason {raw!r} (strict mode)", n
+                )
+        # Only `stop`, `tool_calls` and `function_call` say the open calls are complete;
+        # `length`, `content_filter` and an unknown reason cut them off.
+        cut = raw is not None and reason not in _COMPLETING
         for call in st.open_calls:
-            self._call_done(st, call, n, out)
+            if cut:
+                self._call_incomplete(st, call, raw or "", n, out)
+            else:
+                self._call_done(st, call, n, out)
         st.open_calls.clear()
         st.finished = True
         if st.reasoning:
@@ -757,19 +802,10 @@ class Normalizer:
         if st.refusal:
             out.append(RefusalDone("".join(st.refusal), st.index))
         st.text = st.reasoning = st.refusal = None
-        reason: FinishReason | None
-        if raw is None:
-            reason = "stop"
-        else:
-            reason = FINISH_REASONS.get(raw.lower())
-            if reason is None:
-                if self.strict:
-                    raise ChunkError(
-                        f"choice {st.index}: unknown finish_reason {raw!r} (strict mode)", n
-                    )
-                reason = "stop"
-        if reason == "stop" and st.calls:  # D5: tool calls but "stop" (or none at all)
-            reason = "function_call" if st.calls[-1].legacy else "tool_calls"
+        if reason is None:
+            reason = "stop"  # an unknown reason (lenient): never promoted to tool_calls
+        elif reason == "stop" and st.last is not None:  # D5: calls but "stop" (or none at all)
+            reason = "function_call" if st.last.legacy else "tool_calls"
         out.append(ChoiceFinished(reason, raw, st.index))
 
     def _end(self, done_marker: bool) -> list[StreamEvent]:
@@ -882,5 +918,10 @@ def _repeats_known_call(st: _Choice, entry: object) -> bool:
         return False
     function = entry.get("function")
     name = function.get("name") if _is_map(function) else None
+    if name.__class__ is not str:
+        return False
     call_id = entry.get("id")
-    return any(call.name == name and (not call_id or call_id == call.id) for call in st.calls)
+    if not call_id:
+        return name in st.names
+    call = st.by_id.get(call_id) if call_id.__class__ is str else None
+    return call is not None and call.name == name

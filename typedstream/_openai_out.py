@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import deque
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -58,6 +59,7 @@ from ._events import (
     StreamStarted,
     TextDelta,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
 )
@@ -114,7 +116,7 @@ class _Choice:
         self.finished = False
         self.calls: dict[int, _Call] = {}  # event index -> call
         self.current: _Call | None = None  # the call whose deltas are being written
-        self.queue: list[_Call] = []  # calls waiting for their turn, in order
+        self.queue: deque[_Call] = deque()  # calls waiting for their turn, in order
         self.logprobs: dict[str, Any] | None = None  # held for the next fragment
 
 
@@ -200,7 +202,9 @@ class ChunkWriter:
             self._arguments(event, out)
         elif isinstance(event, ToolCallStarted):
             self._call_started(event, out)
-        elif isinstance(event, ToolCallDone):
+        elif isinstance(event, (ToolCallDone, ToolCallIncomplete)):
+            # A cut call was written as far as it came; the finish chunk's reason
+            # (`length`...) tells the client it is incomplete, as the provider did.
             self._call_done(event, out)
         elif isinstance(event, RefusalDelta):
             self._fragment(self._choice(event.choice, event), "refusal", event.text, out)
@@ -404,12 +408,12 @@ class ChunkWriter:
         else:
             out.append(self._chunk(st.index, delta))
 
-    def _call_done(self, event: ToolCallDone, out: list[WireChunk]) -> None:
+    def _call_done(self, event: ToolCallDone | ToolCallIncomplete, out: list[WireChunk]) -> None:
         st = self._choice(event.choice, event)
         call = st.calls.get(event.index)
         if call is None:
             raise ValueError(
-                f"ToolCallDone for tool call {event.index} of choice {st.index} "
+                f"{type(event).__name__} for tool call {event.index} of choice {st.index} "
                 "before its ToolCallStarted"
             )
         call.done = True
@@ -417,7 +421,7 @@ class ChunkWriter:
             self._next_call(st, out)
 
     def _next_call(self, st: _Choice, out: list[WireChunk]) -> None:
-        call = st.queue.pop(0)
+        call = st.queue.popleft()
         st.current = call
         out.extend(self._chunk(st.index, delta) for delta in call.pending or ())
         call.pending = None

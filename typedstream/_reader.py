@@ -216,7 +216,7 @@ class Decoder:
         from_json = jiter.from_json
         chunks: list[Any] = []
         for event, data in batch:
-            if data.startswith(_DONE_BYTES):
+            if data.strip() == _DONE_BYTES and event != "error":  # exactly [DONE], not an error
                 return chunks, _DONE_BYTES
             try:
                 chunk: Any = from_json(data)

@@ -182,9 +182,11 @@ class Tool(Generic[ArgsT]):
         """Validate a finished call of this tool into a :class:`ToolCall`.
 
         Raises:
-            ToolArgumentsError: the call is for another tool, or its arguments are not
-                valid JSON or do not validate.
+            ToolArgumentsError: the call is for another tool, the stream cut it off (a
+                :class:`~typedstream.ToolCallIncomplete` passed by untyped code), or its
+                arguments are not valid JSON or do not validate.
         """
+        _refuse_incomplete(call)
         if call.name != self.name:
             raise ToolArgumentsError(
                 f"the call is for {call.name!r}, not for the tool {self.name!r}",
@@ -217,6 +219,20 @@ class Tool(Generic[ArgsT]):
             function["description"] = self.description
         function["parameters"] = _adapter(self.args).json_schema()
         return {"type": "function", "function": function}  # type: ignore[typeddict-item]
+
+
+def _refuse_incomplete(call: ToolCallDone) -> None:
+    # The signature takes only ToolCallDone; this guards callers the checkers do not see.
+    kind: str = call.kind
+    if kind != "tool_call_done":
+        reason = getattr(call, "reason", None)
+        raise ToolArgumentsError(
+            f"the stream cut the call off (finish reason {reason!r}) before its arguments "
+            "were complete; it must not be run",
+            arguments=call.arguments,
+            id=call.id,
+            name=call.name,
+        )
 
 
 def _docstring(args: object) -> str | None:
@@ -362,8 +378,11 @@ class Tools(Mapping[str, "Tool[Any]"], Generic[ArgsT]):
 
         Raises:
             UnknownToolError: no tool has the call's name.
-            ToolArgumentsError: the arguments are not valid JSON or do not validate.
+            ToolArgumentsError: the stream cut the call off (a
+                :class:`~typedstream.ToolCallIncomplete` passed by untyped code), or the
+                arguments are not valid JSON or do not validate.
         """
+        _refuse_incomplete(call)
         tool = self._tools.get(call.name)
         if tool is None:
             raise UnknownToolError(

@@ -29,6 +29,7 @@ from typedstream import (
     TextDelta,
     TextDone,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     TypedStreamError,
     Usage,
@@ -51,6 +52,7 @@ class _Call:
 @dataclass
 class _Choice:
     calls: dict[int, _Call] = field(default_factory=dict)  # by index
+    cut: str | None = None  # the finish reason that cut a call off, once one did
     finished: bool = False
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
@@ -146,6 +148,19 @@ def check_events(
                 if arguments != "".join(call.arguments):
                     fail(at, "ToolCallDone.arguments is not the join of the deltas")
                 call.done = True
+            case ToolCallIncomplete(index=index, id=call_id, name=name, arguments=arguments):
+                call = _open_call(st, index)
+                if call is None:
+                    fail(at, "ToolCallIncomplete for a call that is not open")
+                    continue
+                if (call_id, name) != (call.started.id, call.started.name):
+                    fail(at, "ToolCallIncomplete repeats its call's id and name")
+                if arguments != "".join(call.arguments):
+                    fail(at, "ToolCallIncomplete.arguments is not the join of the deltas")
+                if st.cut not in (None, event.reason):
+                    fail(at, "the calls of one finish are cut by one reason")
+                st.cut = event.reason
+                call.done = True
             case ChoiceFinished(reason=reason, raw_reason=raw_reason):
                 if reason not in REASONS:
                     fail(at, f"unknown normalized reason {reason!r}")
@@ -155,8 +170,12 @@ def check_events(
                     fail(at, "a choice finished with a call still open")
                 if sorted(st.calls) != list(range(len(st.calls))):
                     fail(at, "call indexes are not dense from 0")
-                if reason == "stop" and st.calls:
-                    fail(at, "a choice that emitted calls cannot finish with 'stop'")
+                if st.cut is not None and (
+                    raw_reason != st.cut or reason in ("tool_calls", "function_call")
+                ):
+                    fail(at, "a cut call is followed by the finish that cut it, never tool_calls")
+                if reason == "stop" and st.calls and st.cut is None:
+                    fail(at, "a choice whose calls completed cannot finish with 'stop'")
                 st.finished = True
             case TextDone(text=text) | ReasoningDone(text=text) | RefusalDone(text=text):
                 if not done_events:

@@ -30,6 +30,7 @@ from typedstream import (
     TextDelta,
     TextDone,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
 )
@@ -74,6 +75,9 @@ def describe(event: StreamEvent) -> str:
             return delta
         case ToolCallDone(arguments=arguments):
             return arguments
+        case ToolCallIncomplete(reason=reason):
+            assert_type(reason, str)
+            return f"cut off by {reason}"
         case TextDone(text=text) | ReasoningDone(text=text) | RefusalDone(text=text):
             return text
         case Logprobs():
@@ -99,6 +103,9 @@ def narrow_by_kind(event: StreamEvent) -> None:
     elif event.kind == "tool_call_done":
         assert_type(event, ToolCallDone)
         assert_type(event.parse_arguments(), dict[str, Any])
+    elif event.kind == "tool_call_incomplete":
+        assert_type(event, ToolCallIncomplete)
+        assert_type(event.arguments, str)
 
 
 def narrow_by_isinstance(event: StreamEvent) -> None:
@@ -150,6 +157,8 @@ def narrow_every_kind(event: StreamEvent) -> None:
         assert_type(event, Moderation)
     elif event.kind == "raw_chunk":
         assert_type(event.number, int)
+    elif event.kind == "tool_call_incomplete":
+        assert_type(event.reason, str)
     else:
         assert_type(event, TextDelta | ToolCallDone)
 
