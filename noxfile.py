@@ -17,7 +17,7 @@ import os
 import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
-nox.options.sessions = ["lint", "typing", "tests", "docs"]
+nox.options.sessions = ["lint", "typing", "tests", "adversarial", "docs"]
 nox.options.error_on_missing_interpreters = True
 
 PYTHON = "3.11"
