@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
+from ._errors import bounded_repr
+
 __all__ = ["OPENAI_USAGE_KEYS", "RULES", "Deviation", "check_openai_chunks", "is_list", "is_map"]
 
 OPENAI_USAGE_KEYS: Final[Mapping[str, tuple[str, ...] | None]] = {
@@ -101,7 +103,7 @@ class Deviation:
     def __str__(self) -> str:
         place = f"chunk {self.chunk}" if self.chunk else "end of stream"
         where = f" at {self.path}" if self.path else ""
-        return f"{place}: {self.message} [{self.rule}]{where}: {self.value!r}"
+        return f"{place}: {self.message} [{self.rule}]{where}: {bounded_repr(self.value)}"
 
 
 _OBJECT: Final = "chat.completion.chunk"
@@ -244,8 +246,8 @@ class _Checker:
                 continue  # already reported as missing or of the wrong type
             first = self.envelope[key]
             if value != first or (value is _MISSING) != (first is _MISSING):
-                was = "no such key" if first is _MISSING else repr(first)
-                now = "no such key" if value is _MISSING else repr(value)
+                was = "no such key" if first is _MISSING else bounded_repr(first)
+                now = "no such key" if value is _MISSING else bounded_repr(value)
                 self.flag(
                     "envelope-changed",
                     key,

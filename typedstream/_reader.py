@@ -25,6 +25,7 @@ import jiter
 
 from ._errors import TypedStreamError
 from ._events import StreamEvent
+from ._json import loads
 from ._normalizer import DONE, Normalizer
 from ._sse import SSEDecoder, SSEEvent
 
@@ -124,9 +125,12 @@ class Feeder:
             try:
                 chunk: Any = from_json(data)
             except ValueError as exc:
-                if event != "error":
-                    return chunks, f"malformed JSON ({exc}): {data[:80]!r}"
-                chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
+                try:
+                    chunk = loads(data)  # lone surrogate escapes, which jiter refuses
+                except ValueError:
+                    if event != "error":
+                        return chunks, f"malformed JSON ({exc}): {data[:80]!r}"
+                    chunk = {"message": data.decode("utf-8", "replace")}  # plain-text error
             if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
                 # An `event: error` is a provider error whatever its data says.
                 chunk = {"error": chunk if chunk else {"message": "error event without details"}}
