@@ -66,11 +66,13 @@ def test_mangled_recordings_yield_events_or_a_typed_error_naming_the_chunk(seeds
     assert not failures, f"{len(failures)} failing case(s):\n" + "\n".join(failures[:5])
 
 
-# Seeds that found core bugs; each bug has a named regression test in test_reliability.py.
+# Seeds that found core bugs; each bug has a named regression test in test_reliability.py
+# (or, from 1,000,000 on, in test_unwritable_values.py).
 FOUND_BUGS = {
     644: "a nameless call at the end of the stream: ChunkError without a chunk number",
     30318: "a str piece with a lone surrogate: UnicodeEncodeError escaped",
     40655: "a last SSE event ended by a final CR: its events lost before IncompleteStreamError",
+    1026904: "check_openai_chunks() of top_logprobs that is not a list: TypeError escaped",
 }
 
 

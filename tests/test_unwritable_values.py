@@ -278,3 +278,17 @@ def test_a_value_json_has_no_form_for_is_a_chunk_error_naming_where() -> None:
         typedstream.event_to_json(Usage({"x": Opaque()}))
     with pytest.raises(ChunkError, match=r"\$\.usage\.x cannot be written as JSON: a Opaque"):
         sse([Usage({"x": Opaque()})], keep_extensions=True)
+
+
+# -- found by the extended fuzz -------------------------------------------------------------------
+
+
+def test_check_openai_chunks_reports_top_logprobs_that_are_not_a_list() -> None:
+    # Seed 1026904 of the long fuzz run: a TypeError escaped the checker.
+    entry = {"token": "a", "logprob": -1.0, "bytes": None, "top_logprobs": 7}
+    first = chunk({"role": "assistant", "content": "a"})
+    first["choices"][0]["logprobs"] = {"content": [entry], "refusal": None}
+    deviations = typedstream.check_openai_chunks([first, chunk({}, "stop")])
+    assert ("wrong-type", "choices[0].logprobs.content[0].top_logprobs") in [
+        (d.rule, d.path) for d in deviations
+    ]

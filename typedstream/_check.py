@@ -332,7 +332,12 @@ class _Checker:
             for i, entry in enumerate(entries):
                 if is_map(entry):
                     self.unknown_keys(entry, _TOKEN_KEYS, f"{path}.{key}[{i}]")
-                    for j, top in enumerate(entry.get("top_logprobs") or ()):
+                    tops = entry.get("top_logprobs")
+                    if tops is not None and not is_list(tops):
+                        where = f"{path}.{key}[{i}].top_logprobs"
+                        self.flag("wrong-type", where, tops, "expected a list")
+                        continue
+                    for j, top in enumerate(tops or ()):
                         if is_map(top):
                             where = f"{path}.{key}[{i}].top_logprobs[{j}]"
                             self.unknown_keys(top, _TOP_TOKEN_KEYS, where)
