@@ -73,6 +73,7 @@ FOUND_BUGS = {
     30318: "a str piece with a lone surrogate: UnicodeEncodeError escaped",
     40655: "a last SSE event ended by a final CR: its events lost before IncompleteStreamError",
     1026904: "check_openai_chunks() of top_logprobs that is not a list: TypeError escaped",
+    1041367: "strict mode, a role nested 5,000 deep: repr() raised RecursionError",
 }
 
 

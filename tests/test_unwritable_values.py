@@ -292,3 +292,11 @@ def test_check_openai_chunks_reports_top_logprobs_that_are_not_a_list() -> None:
     assert ("wrong-type", "choices[0].logprobs.content[0].top_logprobs") in [
         (d.rule, d.path) for d in deviations
     ]
+
+
+def test_a_deep_role_that_changes_in_strict_mode_is_a_chunk_error_of_its_own() -> None:
+    # Seed 1041367 of the long fuzz run: repr() of the role raised RecursionError.
+    chunks = [chunk({"role": "assistant", "content": "a"}), chunk({"role": nested(DEEP)})]
+    with pytest.raises(ChunkError, match="role changed from 'assistant' to") as caught:
+        run(*chunks, strict=True)
+    assert caught.value.__cause__ is None

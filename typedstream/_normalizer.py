@@ -388,9 +388,9 @@ class Normalizer:
                 if st.role is None:
                     st.role = role
                 elif role != st.role and self.strict:
+                    was, now = bounded_repr(st.role), bounded_repr(role)
                     raise ChunkError(
-                        f"choice {index}: role changed from {st.role!r} to {role!r} (strict mode)",
-                        n,
+                        f"choice {index}: role changed from {was} to {now} (strict mode)", n
                     )
 
             reasoning = delta.get("reasoning_content")
