@@ -300,3 +300,13 @@ def test_a_deep_role_that_changes_in_strict_mode_is_a_chunk_error_of_its_own() -
     with pytest.raises(ChunkError, match="role changed from 'assistant' to") as caught:
         run(*chunks, strict=True)
     assert caught.value.__cause__ is None
+
+
+def test_event_to_json_of_a_raw_sdk_chunk_with_a_lone_surrogate_escapes_it() -> None:
+    from openai.types.chat import ChatCompletionChunk
+
+    sdk = ChatCompletionChunk.model_validate(chunk({"role": "assistant", "content": SURROGATE}))
+    (raw,) = [e for e in typedstream.events([sdk], raw=True) if e.kind == "raw_chunk"]
+    text = typedstream.event_to_json(raw)
+    assert '"content":"a\\ud800b"' in text
+    text.encode()  # no lone surrogate left in the text

@@ -11,8 +11,8 @@ written in docs/errors.md ("Values JSON cannot hold"):
 * ``NaN`` and ``±Infinity`` become ``null``, as pydantic writes them;
 * a lone surrogate is written as its ``\\udXXX`` escape, which every JSON parser (and the
   ``openai`` SDK) reads back as the same string;
-* any mapping is an object, a tuple an array; keys that are not strings are written the way
-  :func:`json.dumps` writes them (``1`` -> ``"1"``);
+* any mapping is an object, a tuple an array, a pydantic model its ``model_dump()``; keys
+  that are not strings are written the way :func:`json.dumps` writes them (``1`` -> ``"1"``);
 * a value nested deeper than :data:`MAX_DEPTH`, or of a type JSON has no form for, is a
   :class:`~typedstream.ChunkError` naming where it is.
 
@@ -84,6 +84,9 @@ def _clean(value: Any, depth: int, where: str) -> Any:
         return value
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else None
+    dump = getattr(value, "model_dump", None)
+    if callable(dump):  # a chunk object of the openai SDK or LiteLLM (a RawChunk's)
+        return _clean(dump(exclude_unset=True, warnings=False), depth, where)
     raise ChunkError(f"{where} cannot be written as JSON: a {type(value).__name__} value")
 
 
