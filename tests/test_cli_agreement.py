@@ -62,7 +62,8 @@ def _jsonl(items: list[Any]) -> bytes:
             continue
         try:
             lines.append(json.dumps(item, ensure_ascii=False, allow_nan=False).encode())
-        except (TypeError, ValueError):  # no JSON form (NaN, objects): a line no parser takes
+        except (TypeError, ValueError, RecursionError):  # no JSON form (NaN, objects, nesting
+            # deeper than json.dumps goes): a line no parser takes
             lines.append(b"NaN" if isinstance(item, float) and math.isnan(item) else b"{")
     return b"".join(line + b"\n" for line in lines)
 

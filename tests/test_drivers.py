@@ -205,3 +205,199 @@ async def test_aevents_source_errors_close_the_source_once() -> None:
             async for _ in stream:
                 pass
     assert source.aclosed == 1
+
+
+# -- leaving before the first event (issue 13, item 2) -----------------------------------------
+
+
+class FailingIteratorSource(SyncSource):
+    """`iter(source)` is an iterator of its own whose `close()` raises."""
+
+    def __init__(self, items: list[Any]) -> None:
+        super().__init__(items)
+        self.iterator_closed = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        source = self
+
+        class Items:
+            def __init__(self) -> None:
+                self.items = iter(source.items)
+
+            def __iter__(self) -> Iterator[Any]:
+                return self
+
+            def __next__(self) -> Any:
+                return next(self.items)
+
+            def close(self) -> None:
+                source.iterator_closed += 1
+                raise OSError("the iterator could not close")
+
+        return Items()
+
+
+class FailingAsyncIteratorSource(AsyncSource):
+    """`aiter(source)` is an async iterator of its own whose `aclose()` raises."""
+
+    def __init__(self, items: list[Any]) -> None:
+        super().__init__(items)
+        self.iterator_closed = 0
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        source = self
+
+        class Items:
+            def __init__(self) -> None:
+                self.items = iter(source.items)
+
+            def __aiter__(self) -> AsyncIterator[Any]:
+                return self
+
+            async def __anext__(self) -> Any:
+                try:
+                    return next(self.items)
+                except StopIteration:
+                    raise StopAsyncIteration from None
+
+            async def aclose(self) -> None:
+                source.iterator_closed += 1
+                raise OSError("the iterator could not close")
+
+        return Items()
+
+
+def test_leaving_with_by_an_exception_before_the_first_event_closes_the_source_once() -> None:
+    source = SyncSource(CHUNKS)
+    with pytest.raises(RuntimeError), typedstream.events(source):
+        raise RuntimeError("failed before iterating")
+    assert source.closed == 1
+
+
+def test_leaving_an_empty_with_block_closes_the_source_once() -> None:
+    source = SyncSource(CHUNKS)
+    with typedstream.events(source):
+        pass
+    assert source.closed == 1
+
+
+def test_close_before_iterating_closes_the_source_once_and_ends_the_stream() -> None:
+    source = SyncSource(CHUNKS)
+    stream = typedstream.events(source)
+    stream.close()
+    stream.close()
+    assert source.closed == 1
+    assert list(stream) == []
+
+
+def test_an_interrupt_before_the_first_event_closes_the_source_once() -> None:
+    source = SyncSource(CHUNKS)
+    with pytest.raises(KeyboardInterrupt), typedstream.events(source):
+        raise KeyboardInterrupt
+    assert source.closed == 1
+
+
+def test_a_failing_close_of_the_iterator_still_closes_the_source() -> None:
+    source = FailingIteratorSource(CHUNKS)
+    with pytest.raises(OSError, match="could not close"), typedstream.events(source) as stream:
+        next(stream)
+    assert (source.iterator_closed, source.closed) == (1, 1)
+
+
+def test_a_failing_close_of_the_iterator_before_the_first_event_still_closes_the_source() -> None:
+    source = FailingIteratorSource(CHUNKS)
+    with pytest.raises(OSError, match="could not close"), typedstream.events(source):
+        pass
+    assert (source.iterator_closed, source.closed) == (1, 1)
+
+
+async def test_leaving_async_with_by_an_exception_before_the_first_event_closes_once() -> None:
+    source = AsyncSource(CHUNKS)
+    with pytest.raises(RuntimeError):
+        async with typedstream.aevents(source):
+            raise RuntimeError("failed before iterating")
+    assert (source.aclosed, source.closed) == (1, 0)
+
+
+async def test_leaving_an_empty_async_with_block_closes_the_source_once() -> None:
+    source = AsyncSource(CHUNKS)
+    async with typedstream.aevents(source):
+        pass
+    assert (source.aclosed, source.closed) == (1, 0)
+
+
+async def test_aclose_before_iterating_closes_the_source_once_and_ends_the_stream() -> None:
+    source = AsyncSource(CHUNKS)
+    stream = typedstream.aevents(source)
+    await stream.aclose()
+    await stream.aclose()
+    assert (source.aclosed, source.closed) == (1, 0)
+    assert [event async for event in stream] == []
+
+
+async def test_aclose_before_iterating_an_openai_like_stream_awaits_its_close_once() -> None:
+    source = OpenAIAsyncLike(CHUNKS)
+    await typedstream.aevents(source).aclose()
+    assert source.closed == 1
+
+
+async def test_aclose_before_iterating_a_sync_source_closes_it_once() -> None:
+    source = SyncSource(CHUNKS)
+    await typedstream.aevents(source).aclose()
+    assert source.closed == 1
+
+
+async def test_cancelling_the_task_inside_async_with_before_the_first_event_closes_once() -> None:
+    source = AsyncSource(CHUNKS)
+    entered = asyncio.Event()
+
+    async def consume() -> None:
+        async with typedstream.aevents(source):
+            entered.set()
+            await asyncio.Event().wait()  # never set: waits until cancelled
+
+    task = asyncio.create_task(consume())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (source.aclosed, source.closed) == (1, 0)
+
+
+async def test_cancelling_the_task_while_it_waits_for_the_first_item_closes_once() -> None:
+    waiting = asyncio.Event()
+
+    class Silent(AsyncSource):
+        async def _gen(self) -> AsyncIterator[Any]:
+            waiting.set()
+            await asyncio.Event().wait()  # the provider never answers
+            yield None
+
+    source = Silent([])
+
+    async def consume() -> None:
+        async with typedstream.aevents(source) as stream:
+            await stream.__anext__()
+
+    task = asyncio.create_task(consume())
+    await waiting.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (source.aclosed, source.closed) == (1, 0)
+
+
+async def test_a_failing_aclose_of_the_iterator_still_closes_the_source() -> None:
+    source = FailingAsyncIteratorSource(CHUNKS)
+    with pytest.raises(OSError, match="could not close"):
+        async with typedstream.aevents(source) as stream:
+            await stream.__anext__()
+    assert (source.iterator_closed, source.aclosed) == (1, 1)
+
+
+async def test_a_failing_aclose_of_the_iterator_before_the_first_event_still_closes() -> None:
+    source = FailingAsyncIteratorSource(CHUNKS)
+    with pytest.raises(OSError, match="could not close"):
+        async with typedstream.aevents(source):
+            pass
+    assert (source.iterator_closed, source.aclosed) == (1, 1)

@@ -3,14 +3,17 @@
 Each case is a recording from the corpus with structural damage (keys deleted, wrong types,
 `null` anywhere, junk keys and items, chunks duplicated, dropped, swapped, shuffled or cut
 off) or byte damage (flipped, inserted, deleted, duplicated bytes, truncation, other line
-endings) cut into random pieces; see `tests/fuzz/mutations.py`. `tests/fuzz/runner.py`
+endings) cut into random pieces, and in 40% of the cases one edge input on top: a value nested
+up to 5,000 deep, a token of up to a million characters, NaN or Infinity, lone surrogates,
+control characters, entries after a finish; see `tests/fuzz/mutations.py`. `tests/fuzz/runner.py`
 requires of each case: only `TypedStreamError`s escape, errors name the right chunk, a
 `ChunkError` never wraps an unexpected exception, the events obey the protocol
-(`tests/fuzz/protocol.py`), `aevents()` equals `events()`, and the case ends within a time
-bound.
+(`tests/fuzz/protocol.py`), `aevents()` equals `events()`, every other public function takes
+the events without an untyped exception and writes valid JSON, and the case ends within a
+time bound.
 
 Cases are generated from their seed alone. The normal suite runs `FUZZ_CASES` (default
-4,000) seeds from `FUZZ_SEED` (default 0); `nox -s fuzz` runs a longer series. A failing
+1,500) seeds from `FUZZ_SEED` (default 0); `nox -s fuzz` runs a longer series. A failing
 seed is reproduced with `FUZZ_SEED=<seed> FUZZ_CASES=1 pytest tests/test_fuzz.py`.
 """
 
@@ -40,7 +43,7 @@ from typedstream import (
     Usage,
 )
 
-CASES = int(os.environ.get("FUZZ_CASES", "4000"))
+CASES = int(os.environ.get("FUZZ_CASES", "1500"))
 FIRST = int(os.environ.get("FUZZ_SEED", "0"))
 BATCH = 250
 
@@ -63,17 +66,57 @@ def test_mangled_recordings_yield_events_or_a_typed_error_naming_the_chunk(seeds
     assert not failures, f"{len(failures)} failing case(s):\n" + "\n".join(failures[:5])
 
 
-# Seeds that found core bugs; each bug has a named regression test in test_reliability.py.
+# Seeds that found core bugs; each bug has a named regression test in test_reliability.py
+# (or, from 1,000,000 on, in test_unwritable_values.py).
 FOUND_BUGS = {
     644: "a nameless call at the end of the stream: ChunkError without a chunk number",
     30318: "a str piece with a lone surrogate: UnicodeEncodeError escaped",
     40655: "a last SSE event ended by a final CR: its events lost before IncompleteStreamError",
+    1026904: "check_openai_chunks() of top_logprobs that is not a list: TypeError escaped",
+    1041367: "strict mode, a role nested 5,000 deep: repr() raised RecursionError",
 }
 
 
 @pytest.mark.parametrize("seed", sorted(FOUND_BUGS))
 def test_seeds_that_found_bugs_pass(seed: int) -> None:
-    check_case(make_case(seed))
+    check_case(make_case(seed, edge=False))  # the case as it was when it found the bug
+
+
+def test_edge_inputs_reach_every_kind_of_source_and_every_kind_of_input() -> None:
+    kinds: Counter[str] = Counter()
+    inputs: Counter[str] = Counter()
+    for seed in range(400):
+        case = make_case(seed)
+        for mutation in case.mutations:
+            if mutation.startswith("edge: "):
+                kinds[case.kind] += 1
+                inputs[_edge_input(mutation)] += 1
+    assert set(kinds) == {"chunks", "async", "objects", "bytes", "body", "lines"}, kinds
+    for needed in ("deep", "huge", "non-finite", "surrogate", "control", "after finish"):
+        assert inputs[needed] >= 3, inputs
+
+
+def _edge_input(mutation: str) -> str:
+    for needle, name in (
+        ("deep", "deep"),
+        ("characters", "huge"),
+        ("a token of", "huge"),
+        ("nan", "non-finite"),
+        ("inf", "non-finite"),
+        ("NaN", "non-finite"),
+        ("Infinity", "non-finite"),
+        ("1e999", "non-finite"),
+        ("\\ud", "surrogate"),
+        ("\\x", "control"),
+        ("\\u0000", "control"),
+        ("\\r", "control"),
+        ("\\t", "control"),
+        ("after the finish", "after finish"),
+        ("late content", "after finish"),
+    ):
+        if needle in mutation:
+            return name
+    return "other"
 
 
 def test_a_seed_always_gives_the_same_case() -> None:

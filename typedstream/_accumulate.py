@@ -46,6 +46,7 @@ from ._events import (
     ToolCallStarted,
     Usage,
 )
+from ._json import copy as bounded_copy
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletion
@@ -628,12 +629,8 @@ def _merge(old: Any, new: Any) -> Any:
 
 def _copy(value: Any) -> Any:
     # Snapshots must not share mutable containers with the accumulator or the events.
-    if isinstance(value, Mapping):
-        return {k: _copy(v) for k, v in cast("Mapping[str, Any]", value).items()}
-    if isinstance(value, list):
-        items: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return [_copy(v) for v in items]
-    return value
+    # Bounded: a value nested too deep is a ChunkError, not a RecursionError (docs/errors.md).
+    return bounded_copy(value, "a value the stream carried")
 
 
 def accumulate(events: Iterable[StreamEvent]) -> ChatCompletion:

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TypeGuard
 
+from ._errors import bounded_repr
+
 __all__ = [
     "OPENAI_USAGE_KEYS",
     "RULES",
@@ -292,8 +294,8 @@ class Checker:
                 continue  # already reported as missing or of the wrong type
             first = self.envelope[key]
             if value != first or (value is _MISSING) != (first is _MISSING):
-                was = "no such key" if first is _MISSING else repr(first)
-                now = "no such key" if value is _MISSING else repr(value)
+                was = "no such key" if first is _MISSING else bounded_repr(first)
+                now = "no such key" if value is _MISSING else bounded_repr(value)
                 self.flag(
                     "envelope-changed",
                     key,
@@ -427,7 +429,12 @@ class Checker:
             for i, entry in enumerate(entries):
                 if is_map(entry):
                     self.unknown_keys(entry, _TOKEN_KEYS, f"{path}.{key}[{i}]")
-                    for j, top in enumerate(entry.get("top_logprobs") or ()):
+                    tops = entry.get("top_logprobs")
+                    if tops is not None and not is_list(tops):
+                        where = f"{path}.{key}[{i}].top_logprobs"
+                        self.flag("wrong-type", where, tops, "expected a list")
+                        continue
+                    for j, top in enumerate(tops or ()):
                         if is_map(top):
                             where = f"{path}.{key}[{i}].top_logprobs[{j}]"
                             self.unknown_keys(top, _TOP_TOKEN_KEYS, where)
@@ -681,8 +688,8 @@ def _show(value: object) -> str:
     """A value as JSON (what the stream sent), shortened."""
     try:
         text = json.dumps(value, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(value)
+    except (TypeError, ValueError, RecursionError):  # not JSON, or nested too deep to write
+        text = bounded_repr(value)
     return text if len(text) <= _SHOW else text[: _SHOW - 1] + "…"
 
 

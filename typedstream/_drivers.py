@@ -5,10 +5,12 @@ How it works. Each driver is a generator over one :class:`~typedstream._reader.F
 returns, stop after ``[DONE]``, and at the end yield the events of a complete end. All
 rules live in the normalizer, so both drivers give identical events for identical input.
 Whatever way the iteration ends (exhausted, ``break``, an exception, ``close()``, task
-cancellation), the ``finally`` clause closes the source once.
+cancellation), the ``finally`` clause closes the source.
 
 :class:`EventStream` and :class:`AsyncEventStream` only add the context-manager protocol
 and ``close()``/``aclose()`` to the generator; iterating them iterates the generator itself.
+A generator closed before its first step never runs its ``finally``, so ``close()`` also
+closes the source itself; a :class:`_Closer` shared by both makes that happen once.
 """
 
 from __future__ import annotations
@@ -33,6 +35,37 @@ __all__ = ["AsyncEventStream", "EventStream", "aevents", "events"]
 _WHOLE_BODY = (bytes, bytearray, memoryview, str)
 
 
+class _Closer:
+    """Closes a source (and the iterator taken from it) once, whoever asks first."""
+
+    __slots__ = ("closed", "items", "source")
+
+    def __init__(self, source: object, items: object) -> None:
+        self.source = source
+        self.items = items  # what the driver iterates: iter(source), or source itself
+        self.closed = False
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.items is not self.source:
+                close_source(self.items)  # our own iterator over the source
+        finally:
+            close_source(self.source)  # even if closing the iterator raised
+
+    async def aclose(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.items is not self.source:
+                await aclose_source(self.items)
+        finally:
+            await aclose_source(self.source)
+
+
 class EventStream(Iterator[StreamEvent]):
     """The typed events of one stream: an iterator and a context manager.
 
@@ -40,10 +73,11 @@ class EventStream(Iterator[StreamEvent]):
     the source once.
     """
 
-    __slots__ = ("_events",)
+    __slots__ = ("_closer", "_events")
 
-    def __init__(self, events: Generator[StreamEvent, None, None]) -> None:
+    def __init__(self, events: Generator[StreamEvent, None, None], closer: _Closer) -> None:
         self._events = events
+        self._closer = closer
 
     def __iter__(self) -> Iterator[StreamEvent]:
         return self._events
@@ -52,8 +86,11 @@ class EventStream(Iterator[StreamEvent]):
         return next(self._events)
 
     def close(self) -> None:
-        """Stop early and close the source (idempotent)."""
-        self._events.close()
+        """Stop early and close the source (idempotent), also before the first event."""
+        try:
+            self._events.close()
+        finally:
+            self._closer.close()  # a no-op unless the driver never started
 
     def __enter__(self) -> EventStream:
         return self
@@ -74,10 +111,11 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
     closes the source once.
     """
 
-    __slots__ = ("_events",)
+    __slots__ = ("_closer", "_events")
 
-    def __init__(self, events: AsyncGenerator[StreamEvent, None]) -> None:
+    def __init__(self, events: AsyncGenerator[StreamEvent, None], closer: _Closer) -> None:
         self._events = events
+        self._closer = closer
 
     def __aiter__(self) -> AsyncIterator[StreamEvent]:
         return self._events
@@ -86,8 +124,11 @@ class AsyncEventStream(AsyncIterator[StreamEvent]):
         return await self._events.__anext__()
 
     async def aclose(self) -> None:
-        """Stop early and close the source (idempotent)."""
-        await self._events.aclose()
+        """Stop early and close the source (idempotent), also before the first event."""
+        try:
+            await self._events.aclose()
+        finally:
+            await self._closer.aclose()  # a no-op unless the driver never started
 
     async def __aenter__(self) -> AsyncEventStream:
         return self
@@ -159,7 +200,8 @@ def events(
         max_chunk_bytes,
     )
     items = iter((source,) if isinstance(source, _WHOLE_BODY) else source)
-    return EventStream(_drive(source, items, feeder))
+    closer = _Closer(source, items)
+    return EventStream(_drive(items, feeder, closer), closer)
 
 
 def aevents(
@@ -197,7 +239,8 @@ def aevents(
         items = aiter(source)
     else:
         items = _as_async(iter(source))
-    return AsyncEventStream(_adrive(source, items, feeder))
+    closer = _Closer(source, items)
+    return AsyncEventStream(_adrive(items, feeder, closer), closer)
 
 
 def _feeder(
@@ -222,7 +265,7 @@ def _feeder(
 
 
 def _drive(
-    source: object, items: Iterator[Any], feeder: Feeder
+    items: Iterator[Any], feeder: Feeder, closer: _Closer
 ) -> Generator[StreamEvent, None, None]:
     try:
         for item in items:
@@ -231,13 +274,11 @@ def _drive(
                 break
         yield from feeder.close()
     finally:
-        if items is not source:
-            close_source(items)  # our own iterator over the source, if it can be closed
-        close_source(source)
+        closer.close()
 
 
 async def _adrive(
-    source: object, items: AsyncIterator[Any], feeder: Feeder
+    items: AsyncIterator[Any], feeder: Feeder, closer: _Closer
 ) -> AsyncGenerator[StreamEvent, None]:
     try:
         async for item in items:
@@ -248,9 +289,7 @@ async def _adrive(
         for event in feeder.close():
             yield event
     finally:
-        if items is not source:
-            await aclose_source(items)
-        await aclose_source(source)
+        await closer.aclose()
 
 
 async def _as_async(items: Iterator[Any]) -> AsyncGenerator[Any, None]:

@@ -9,6 +9,7 @@ exceptions raised by the source itself are never wrapped.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -55,7 +56,7 @@ class ProviderError(TypedStreamError):
         self.payload = payload
         self.chunk = chunk
         message = _field(payload, "message")
-        detail = message if isinstance(message, str) and message else repr(payload)
+        detail = message if isinstance(message, str) and message else bounded_repr(payload)
         super().__init__(f"chunk {chunk}: provider error: {detail}")
 
     @property
@@ -68,6 +69,20 @@ class ProviderError(TypedStreamError):
     def code(self) -> Any:
         """``payload["code"]`` when present (a string or a number, as the provider sent it)."""
         return _field(self.payload, "code")
+
+
+_shown = reprlib.Repr()
+_shown.maxlevel = 10
+_shown.maxdict = _shown.maxlist = _shown.maxtuple = _shown.maxstring = _shown.maxother = 10_000
+
+
+def bounded_repr(value: Any) -> str:
+    """``repr(value)`` for messages, ten levels deep at most: the ``repr()`` of a value nested
+    a thousand deep is a ``RecursionError``."""
+    try:
+        return _shown.repr(value)
+    except RecursionError:  # a type of the caller's whose own __repr__ recurses
+        return f"<a {type(value).__name__}>"
 
 
 def _field(payload: Any, key: str) -> Any:

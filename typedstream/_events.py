@@ -19,6 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Union, overload
 
+from ._json import dumps_text, loads
+
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
 
@@ -420,13 +422,32 @@ def _event_adapter() -> TypeAdapter[StreamEvent]:
 
 
 def event_to_json(event: StreamEvent) -> str:
-    """Serialize an event to compact JSON, ``kind`` included."""
-    return _event_adapter().dump_json(event).decode()
+    """Serialize an event to compact JSON, ``kind`` included.
+
+    Always JSON: ``NaN`` and ``Infinity`` are written as ``null``, lone surrogates as
+    ``\\udXXX`` escapes; a value nested deeper than 200 levels, or that JSON cannot hold,
+    raises :class:`~typedstream.ChunkError` (see "Values JSON cannot hold" in the docs).
+    """
+    try:
+        return _event_adapter().dump_json(event).decode()
+    except ValueError:  # pydantic's serialization error: clean the fields, the slow way
+        return dumps_text({f.name: getattr(event, f.name) for f in fields(event)})
 
 
 def event_from_json(data: str | bytes) -> StreamEvent:
     """Rebuild an event from :func:`event_to_json` output (validated by its ``kind``)."""
-    return _event_adapter().validate_json(data)
+    from pydantic import ValidationError
+
+    try:
+        return _event_adapter().validate_json(data)
+    except ValidationError as exc:
+        try:  # lone surrogate escapes, which pydantic's JSON parser refuses
+            value = loads(
+                data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+            )
+        except ValueError:
+            raise exc from None
+        return _event_adapter().validate_python(value)
 
 
 # -- fast construction (for the normalizer) --------------------------------------------------

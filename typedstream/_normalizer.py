@@ -35,7 +35,13 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any, Final, TypeGuard
 
-from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
+from ._errors import (
+    ChunkError,
+    IncompleteStreamError,
+    ProviderError,
+    TypedStreamError,
+    bounded_repr,
+)
 from ._events import (
     ArgumentsDelta,
     ChoiceFinished,
@@ -367,7 +373,9 @@ class Normalizer:
         if index is None:
             index = 0
         elif index.__class__ is not int or index < 0:
-            raise ChunkError(f"'choices[].index' must be a non-negative integer, got {index!r}", n)
+            raise ChunkError(
+                f"'choices[].index' must be a non-negative integer, got {bounded_repr(index)}", n
+            )
         st = self._choices.get(index)
         if st is None:
             st = self._choices[index] = _Choice(index, self.done_events)
@@ -391,9 +399,9 @@ class Normalizer:
                 if st.role is None:
                     st.role = role
                 elif role != st.role and self.strict:
+                    was, now = bounded_repr(st.role), bounded_repr(role)
                     raise ChunkError(
-                        f"choice {index}: role changed from {st.role!r} to {role!r} (strict mode)",
-                        n,
+                        f"choice {index}: role changed from {was} to {now} (strict mode)", n
                     )
 
             reasoning = delta.get("reasoning_content")

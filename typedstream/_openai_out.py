@@ -30,7 +30,6 @@ chunks. ``openai`` is imported on first use, never by ``import typedstream``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
@@ -63,6 +62,7 @@ from ._events import (
     ToolCallStarted,
     Usage,
 )
+from ._json import dumps
 from ._reader import aclose_source, close_source
 
 if TYPE_CHECKING:
@@ -449,7 +449,10 @@ def openai_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
 def _generated_id(started: StreamStarted, following: StreamEvent) -> str:
     # Seeded by the stream's metadata and the first event after it: deterministic (the same
     # events give the same id) without looking ahead of the first chunk.
-    seed = f"{started!r}\n{following!r}".encode()
+    try:
+        seed = f"{started!r}\n{following!r}".encode()
+    except RecursionError:  # a value nested too deep to show (docs/errors.md): its kind instead
+        seed = f"{started!r}\n{following.kind}".encode()
     return "chatcmpl-" + hashlib.sha256(seed).hexdigest()[:29]
 
 
@@ -478,12 +481,8 @@ def _as_chunk_object(cls: Any, wire: WireChunk) -> ChatCompletionChunk:
     return chunk
 
 
-# One encoder for every frame: json.dumps() would build a new one per call for these options.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-
 def _frame(wire: WireChunk) -> bytes:
-    return b"data: " + _encode(wire).encode() + b"\n\n"
+    return b"data: " + dumps(wire) + b"\n\n"  # always JSON: NaN, surrogates (docs/errors.md)
 
 
 def error_payload(exc: BaseException) -> dict[str, Any]:
@@ -518,7 +517,10 @@ def error_payload(exc: BaseException) -> dict[str, Any]:
 
 
 def _error_frame(exc: BaseException) -> bytes:
-    return _frame({"error": error_payload(exc)})
+    try:
+        return _frame({"error": error_payload(exc)})
+    except TypedStreamError:  # a provider payload JSON cannot hold: send its message alone
+        return _frame({"error": {"message": str(exc), "type": "provider_error", "code": None}})
 
 
 def to_openai_chunks(

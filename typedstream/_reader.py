@@ -31,6 +31,7 @@ import jiter
 
 from ._errors import ChunkError, IncompleteStreamError, TypedStreamError
 from ._events import StreamEvent
+from ._json import loads
 from ._normalizer import DONE, Normalizer
 from ._sse import SSEDecoder
 
@@ -221,9 +222,13 @@ class Decoder:
             try:
                 chunk: Any = from_json(data)
             except ValueError as exc:
-                if event != "error":
-                    return chunks, self._malformed(event, data, exc, self.chunks + len(chunks) + 1)
-                chunk = {"message": data.decode("utf-8", "replace")}  # a plain-text error event
+                try:
+                    chunk = loads(data)  # lone surrogate escapes, which jiter refuses
+                except ValueError:
+                    if event != "error":
+                        number = self.chunks + len(chunks) + 1
+                        return chunks, self._malformed(event, data, exc, number)
+                    chunk = {"message": data.decode("utf-8", "replace")}  # plain-text error
             if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
                 # An `event: error` is a provider error whatever its data says.
                 chunk = {"error": chunk if chunk else {"message": "error event without details"}}

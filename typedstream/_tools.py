@@ -66,6 +66,10 @@ def parse_arguments(arguments: str, id: str, name: str, model: type[_T] | None) 
             raise ToolArgumentsError(
                 f"arguments are not valid JSON: {exc}", arguments=arguments, id=id, name=name
             ) from exc
+        except RecursionError:
+            raise ToolArgumentsError(
+                "arguments are nested too deeply to parse", arguments=arguments, id=id, name=name
+            ) from None
         if not isinstance(value, dict):
             raise ToolArgumentsError(
                 f"arguments are not a JSON object but {_json_kind(value)}",

@@ -384,11 +384,190 @@ def _pieces(rng: random.Random, body: bytes) -> list[bytes]:
     return out
 
 
+# -- edge inputs: deep nesting, huge tokens, NaN, surrogates, control characters, entries
+# after a finish. Drawn from a random stream of their own, so that adding them left the
+# cases of the older mutations (and the seeds that found bugs) unchanged.
+
+EDGE_SHARE = 0.4
+"""Share of the cases that get one edge input on top of their other damage."""
+
+DEPTHS = (150, 200, 201, 202, 260, 1_000, 5_000)
+HUGE = (10_000, 100_000, 1_000_000)
+NON_FINITE = (float("nan"), float("inf"), float("-inf"))
+ODD_TEXT = (
+    "\ud800",  # lone surrogates: a leading one, a trailing one, a pair out of order
+    "a\udfffb",
+    "\udc00\ud800",
+    "\x00",  # control characters, which JSON must escape
+    "\x1f\x7f",
+    "\r\n\t",
+    "\u2028\u2029",  # line separators: valid JSON, broken JavaScript
+    "\ufeff",
+)
+ODD_BYTES = (
+    b"\\ud800",
+    b"\\udfff\\ud800",
+    b"\\u0000",
+    b"\x00",
+    b"\x01",
+    b"\x1f",
+    b"\t",
+    b"\xe2\x80\xa8",  # U+2028
+    b"NaN",
+    b"Infinity",
+    b"-Infinity",
+    b"1e999",
+)
+
+
+def nested(rng: random.Random, depth: int) -> Any:
+    """A value `depth` containers deep: lists and objects, with a scalar at the bottom."""
+    value: Any = rng.choice((0, "x", None, 1.5))
+    for _ in range(depth):
+        value = [value] if rng.random() < 0.5 else {"k": value}
+    return value
+
+
+def _leaf(rng: random.Random, tree: Any) -> tuple[Any, Any] | None:
+    nodes = _nodes(tree)
+    return rng.choice(nodes) if nodes else None
+
+
+def _edge_value(rng: random.Random) -> tuple[Any, str]:
+    kind = rng.randrange(5)
+    if kind == 0:
+        depth = rng.choice(DEPTHS)
+        return nested(rng, depth), f"nested {depth} deep"
+    if kind == 1:
+        size = rng.choice(HUGE)
+        return rng.choice("xé😀") * size, f"a string of {size} characters"
+    if kind == 2:
+        value = rng.choice(NON_FINITE)
+        return value, repr(value)
+    if kind == 3:
+        text = rng.choice(ODD_TEXT)
+        return f"a{text}z", repr(text)
+    # A real-looking opaque value holding the odd thing, where the writers copy it.
+    inner = rng.choice((*NON_FINITE, *ODD_TEXT, nested(rng, rng.choice(DEPTHS))))
+    return {"prompt_tokens": 1, "completion_tokens": 1, "x": inner}, "an object holding it"
+
+
+def _edge_chunk(rng: random.Random, chunks: list[Any]) -> str | None:
+    at = _pick_chunk(rng, chunks)
+    if at is None:
+        return None
+    chunk = chunks[at] = copy.deepcopy(chunks[at])
+    value, what = _edge_value(rng)
+    if isinstance(chunk, dict) and rng.random() < 0.4:
+        # Where opaque values live: usage, provider data, logprobs, moderation, the error.
+        key = rng.choice(("usage", "usage", "moderation", "error", "choices"))
+        if key == "choices":
+            entry = {"index": 0, "delta": {}, "finish_reason": None}
+            entry[rng.choice(("logprobs", "provider_specific_fields", "delta"))] = value
+            chunk[key] = [entry]
+        else:
+            chunk[key] = value
+        return f"chunk[{at}]: {key} = {what}"
+    picked = _leaf(rng, chunk)
+    if picked is None:
+        return None
+    container, key = picked
+    old = container[key]
+    if isinstance(old, str) and isinstance(value, str) and rng.random() < 0.5:
+        value = old + value  # text, arguments: keep the rest of the value intact
+    container[key] = value
+    return f"chunk[{at}]: {key!r} -> {what}"
+
+
+def _after_finish(rng: random.Random, chunks: list[Any]) -> str | None:
+    finishes = [
+        i
+        for i, c in enumerate(chunks)
+        if isinstance(c, dict)
+        and isinstance(c.get("choices"), list)
+        and any(isinstance(e, dict) and e.get("finish_reason") for e in c["choices"])
+    ]
+    if not finishes:
+        return None
+    at = rng.choice(finishes) + 1
+    entry = rng.choice(
+        (
+            {"content": "late"},
+            {"reasoning_content": "late"},
+            {"refusal": "late"},
+            {"tool_calls": [{"index": 0, "function": {"arguments": "{}"}}]},
+            {"tool_calls": [{"index": 7, "id": "late", "function": {"name": "f"}}]},
+            {},
+        )
+    )
+    late: dict[str, Any] = {
+        "id": "late",
+        "choices": [{"index": rng.choice((0, 0, 1)), "delta": entry, "finish_reason": None}],
+    }
+    if rng.random() < 0.3:
+        late["choices"][0]["finish_reason"] = "stop"
+    if rng.random() < 0.3:
+        late = {"id": "late", "choices": [], "usage": {"total_tokens": 1}}
+    chunks.insert(at, late)
+    return f"entry after the finish at {at}: {late!r:.60}"
+
+
+def _edge_bytes(rng: random.Random, body: bytes) -> tuple[bytes, str]:
+    kind = rng.randrange(4)
+    strings = [i + 1 for i in range(len(body)) if body[i : i + 1] == b'"']
+    at = rng.choice(strings) if strings else rng.randrange(len(body) + 1)
+    if kind == 0:  # inside a string (usually), or anywhere
+        junk = rng.choice(ODD_BYTES)
+        return body[:at] + junk + body[at:], f"inserted {junk!r} at {at}"
+    if kind == 1:
+        size = rng.choice(HUGE)
+        return body[:at] + b"x" * size + body[at:], f"a token of {size} bytes at {at}"
+    if kind == 2:
+        depth = rng.choice(DEPTHS)
+        opens = [rng.choice((b"[", b'{"k":')) for _ in range(depth)]
+        closes = [b"]" if o == b"[" else b"}" for o in reversed(opens)]
+        deep = b"".join([*opens, b"0", *closes])  # json.dumps() itself cannot go that deep
+        frame = b'data: {"choices":[],"usage":' + deep + b"}\n\n"
+        return frame + body, f"a usage chunk nested {depth} deep first"
+    frames = body.split(b"\n\n")
+    late = b'data: {"choices":[{"index":0,"delta":{"content":"late"},"finish_reason":null}]}'
+    cut = rng.randrange(len(frames) + 1)
+    return b"\n\n".join([*frames[:cut], late, *frames[cut:]]), f"a late content frame at {cut}"
+
+
+def _edge(seed: int, case: Case) -> None:
+    """Add one edge input to the case, drawn from its own random stream."""
+    rng = random.Random(f"edge:{seed}")
+    if rng.random() >= EDGE_SHARE:
+        return
+    if case.kind in ("chunks", "async", "objects"):
+        op = _after_finish if rng.random() < 0.2 else _edge_chunk
+        what = op(rng, case.items)
+    elif case.kind == "body":
+        (item,) = case.items
+        raw = item if isinstance(item, bytes) else item.encode("utf-8", "surrogatepass")
+        raw, what = _edge_bytes(rng, raw)
+        case.items = [raw]
+    else:  # bytes pieces or lines: damage the joined body, cut it again the same way
+        sep = b"\n" if case.kind == "lines" else b""
+        raw, what = _edge_bytes(rng, sep.join(case.items))
+        case.items = raw.split(b"\n") if case.kind == "lines" else _pieces(rng, raw)
+    if what is not None:
+        case.mutations.append(f"edge: {what}")
+
+
 # -- cases -----------------------------------------------------------------------------
 
 
-def make_case(seed: int) -> Case:
-    """The fuzz case of this seed (deterministic)."""
+def make_case(seed: int, *, edge: bool = True) -> Case:
+    """The fuzz case of this seed (deterministic); `edge=False` leaves out the edge input."""
+    case = _make_case(seed)
+    if edge:
+        _edge(seed, case)
+    return case
+
+
+def _make_case(seed: int) -> Case:
     rng = random.Random(seed)
     pool = sources()
     # Small recordings more often: they are fast and their every chunk matters.

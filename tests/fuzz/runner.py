@@ -10,23 +10,45 @@ bound, and returns what a consumer saw. `check_case` then requires:
   normalizer turns exceptions nobody anticipated into a `ChunkError` with a cause, so a
   cause means a missing check;
 * the events obey the event protocol (`protocol.check_events`);
-* `aevents()` gives exactly what `events()` gives.
+* `aevents()` gives exactly what `events()` gives;
+* the other public functions take what `events()` gave without an untyped exception:
+  `event_to_json()` of each event, `parse_arguments()` of each finished call, `to_sse()`
+  (also with the error frame of the stream's error), `to_openai_chunks()`, `accumulate()`,
+  and `check_openai_chunks()` of the source's chunks; and what they write is JSON (no
+  `NaN`, no lone surrogate, valid UTF-8).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import typedstream
 from fuzz.mutations import Case
 from fuzz.protocol import ProtocolViolation, check_error_names_chunk, check_events
-from typedstream import ChunkError, IncompleteStreamError, ProviderError, StreamEvent
+from typedstream import (
+    ChunkError,
+    IncompleteStreamError,
+    ProviderError,
+    StreamEvent,
+    ToolCallDone,
+    TypedStreamError,
+)
+
+_T = TypeVar("_T")
+
+# What the sinks import and build on first use (openai's types, pydantic adapters) takes
+# seconds on a busy machine: done here, not inside the first case's time bound.
+list(typedstream.to_openai_chunks([typedstream.TextDelta("x")]))
+typedstream.event_to_json(typedstream.TextDelta("x"))
+typedstream.ToolCallDone(0, "c", "f", "{}").parse_arguments(dict)
 
 TIME_BOUND = 5.0
 """Seconds one case may take; a hang detector, not a speed target (see `bench/`)."""
@@ -104,6 +126,17 @@ def _on_alarm(signum: int, frame: FrameType | None) -> None:
     raise CaseTimeout(f"the case ran past {TIME_BOUND} s")
 
 
+@contextmanager
+def _time_bound() -> Iterator[None]:
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, TIME_BOUND)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def run_case(case: Case, *, use_async: bool | None = None) -> Outcome:
     """Read the case's source; return the events and the error (if any)."""
     items = _as_objects(case.items) if case.kind == "objects" else case.items
@@ -136,6 +169,8 @@ def check_case(case: Case) -> Outcome:
     try:
         outcome = run_case(case)
         _judge(case, outcome)
+        with _time_bound():
+            _check_sinks(case, outcome)
         if case.kind == "chunks" and "id_factory" in case.options:
             twin = run_case(case, use_async=True)
             if twin.events != outcome.events or repr(twin.error) != repr(outcome.error):
@@ -146,7 +181,7 @@ def check_case(case: Case) -> Outcome:
         raise AssertionError(f"{case.describe()}\n  -> {exc}") from exc
     except AssertionError as exc:
         raise AssertionError(f"{case.describe()}\n  -> {exc}") from exc
-    assert time.perf_counter() - started < 2 * TIME_BOUND + 1
+    assert time.perf_counter() - started < 3 * TIME_BOUND + 1
     return outcome
 
 
@@ -178,3 +213,73 @@ def _judge(case: Case, outcome: Outcome) -> None:
     )
     if isinstance(error, IncompleteStreamError) and case.options.get("assume_complete"):
         raise ProtocolViolation("IncompleteStreamError although assume_complete=True")
+
+
+def _typed(what: str, call: Callable[[], _T]) -> _T | None:
+    """`call()`, or None if it raised a typed error; anything else is a violation."""
+    try:
+        return call()
+    except TypedStreamError:
+        return None
+    except Exception as exc:
+        raise ProtocolViolation(f"{what}: an untyped exception escaped: {exc!r}") from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_json(text: str | bytes, what: str) -> None:
+    try:
+        raw = text.encode() if isinstance(text, str) else text
+        json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+    except RecursionError:
+        pass  # deeper than this checker reads; the UTF-8 check above still held
+    except ValueError as exc:  # UnicodeError included
+        raise ProtocolViolation(f"{what} is not JSON ({exc}): {text[:120]!r}") from exc
+
+
+def _check_sinks(case: Case, outcome: Outcome) -> None:
+    events = outcome.events
+    keep = case.seed % 2 == 1
+    for event in events:
+        text = _typed(
+            f"event_to_json({type(event).__name__})", lambda e=event: typedstream.event_to_json(e)
+        )
+        if text is not None:
+            _check_json(text, f"event_to_json({type(event).__name__})")
+        if isinstance(event, ToolCallDone):
+            _typed("parse_arguments()", event.parse_arguments)
+
+    def failing() -> Iterator[StreamEvent]:
+        yield from events
+        if outcome.error is not None:
+            raise outcome.error
+
+    frames: list[bytes] = []
+
+    def sse() -> None:
+        for frame in typedstream.to_sse(failing(), error_frame=True, keep_extensions=keep):
+            frames.append(frame)
+
+    try:
+        sse()
+    except TypedStreamError:
+        pass
+    except Exception as exc:
+        raise ProtocolViolation(f"to_sse(): an untyped exception escaped: {exc!r}") from exc
+    for frame in frames:
+        if not (frame.startswith(b"data: ") and frame.endswith(b"\n\n")):
+            raise ProtocolViolation(f"to_sse() wrote a broken frame: {frame[:80]!r}")
+        if frame != b"data: [DONE]\n\n":
+            _check_json(frame[6:-2], "a to_sse() frame")
+    _typed(
+        "to_openai_chunks()",
+        lambda: list(typedstream.to_openai_chunks(events, keep_extensions=keep)),
+    )
+    _typed("accumulate()", lambda: typedstream.accumulate(events))
+    if case.kind in ("chunks", "async"):
+        _typed(
+            "check_openai_chunks()",
+            lambda: typedstream.check_openai_chunks(case.items, complete=False),
+        )
