@@ -337,14 +337,21 @@ def _once(work: Work, loops: int) -> float:
 def measure(
     works: dict[tuple[str, str], Work], rounds: int, min_time: float, peer_keys: set[Any]
 ) -> dict[tuple[str, str], list[float]]:
-    """Seconds per run of each work, one sample per round, the rounds interleaved."""
+    """Seconds per run of each work, one sample per round, the rounds interleaved.
+
+    Each round times every work once, in the order of ``works``: neighbours there are
+    neighbours in time, which is what makes the ratio of their samples of one round
+    (``paired``) shed most of a passing slow spell of the machine.
+    """
     loops: dict[tuple[str, str], int] = {}
     for key, work in works.items():
         first = _once(work, 1)  # also the warm-up (imports, caches)
         loops[key] = max(1, round(min_time / max(_once(work, 1), first * 0.5, 1e-9)))
     samples: dict[tuple[str, str], list[float]] = {key: [] for key in works}
+    order = list(works.items())
     for number in range(rounds):
-        for key, work in works.items():
+        # Forwards, then backwards: no run always follows the same one.
+        for key, work in order if number % 2 == 0 else reversed(order):
             if key in peer_keys and number >= 3:
                 continue  # the slow peers: three repetitions are plenty
             samples[key].append(_once(work, loops[key]))
@@ -619,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.baseline:
         return ab_main(args.baseline, args.quick, args.json)
-    rounds, min_time = (5, 0.01) if args.quick else (9, 0.03)
+    rounds, min_time = (5, 0.01) if args.quick else (15, 0.03)
     paths = [p for p in PATHS if not (p.litellm and args.no_litellm)]
 
     base = streams.build(1)
@@ -635,11 +642,14 @@ def main(argv: list[str] | None = None) -> int:
 
     works: dict[tuple[str, str], Work] = {}
     peers: set[tuple[str, str]] = set()
-    for path in paths:
-        for name, inp in inputs.items():
-            works[path.label, name] = path.make(inp)
-            if path.peer:
-                peers.add((path.label, name))
+    # Timed in this order: the runs a ratio compares (a path on a stream and on its 10x
+    # stream, a path and its floor on one stream) are at most a few runs apart.
+    for b, lg in zip(base, long, strict=True):
+        for path in paths:
+            for name in (b.name, lg.name):
+                works[path.label, name] = path.make(inputs[name])
+                if path.peer:
+                    peers.add((path.label, name))
     print(f"timing {len(works)} runs x {rounds} rounds…", flush=True)
     seconds = measure(works, rounds, min_time, peers)
     # µs per source chunk, one sample per round; the table shows the best of them.
