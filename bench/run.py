@@ -530,7 +530,7 @@ def _describe(root: pathlib.Path) -> str:
 
 def ab_main(ref: str, quick: bool, json_path: str | None) -> int:
     """Time the working tree (new) against ``ref`` (old), interleaved; PASS within 10%."""
-    rounds, min_time = (9, 0.01) if quick else (15, 0.03)
+    rounds, min_time = (15, 0.005) if quick else (31, 0.015)
     new_root = pathlib.Path(typedstream.__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory(prefix="typedstream-baseline-") as tmp:
         commit = export(ref, pathlib.Path(tmp))
@@ -626,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.baseline:
         return ab_main(args.baseline, args.quick, args.json)
-    rounds, min_time = (5, 0.01) if args.quick else (15, 0.03)
+    rounds, min_time = (5, 0.01) if args.quick else (25, 0.015)
     paths = [p for p in PATHS if not (p.litellm and args.no_litellm)]
 
     base = streams.build(1)
@@ -660,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         return paired(samples[a], samples[b])
 
     names = [s.name for s in all_streams]
-    header = ["µs per chunk", *names]
+    header = [f"µs per chunk (best of {rounds})", *names]
     rows = [[p.label, *(_fmt(us[p.label, n]) for n in names)] for p in paths]
     chunk_row = ["(chunks in the stream)", *(str(inputs[n].chunks) for n in names)]
     print()
