@@ -10,10 +10,11 @@ text-heavy, tool-call-heavy (three long calls) and ``n=3``, each also 10x longer
 repetitions of all paths are interleaved round by round, so a slow moment of the machine hits
 every path alike. The table gives the best of the rounds; every ratio (against a floor, 10x
 stream against base) is the median over rounds of the ratio of the two paths' samples of the
-same round, which a slow spell that hit both leaves alone and a spell that hit one of them
-moves only if it recurs in most rounds. Time is the process's CPU time (``clock``): the
-moments it waits for a core on a shared machine are not counted. Costs are µs per *source
-chunk* of the stream, whatever the path produces.
+same round, timed a few runs apart: a slow spell that hit both leaves it alone, and one that
+hit only one of them moves the median only if it recurs in most rounds. (Growth used to be
+best-of against best-of, which printed FAIL for a linear path on a busy machine.) Time is
+the process's CPU time (``clock``): the moments it waits for a core on a shared machine are
+not counted. Costs are µs per *source chunk* of the stream, whatever the path produces.
 
 What is timed (inputs are built before timing, outside the measured code):
 
@@ -38,19 +39,21 @@ one the library holds failed. A target marked ``(next)`` is one to reach: it is 
 honestly FAIL until reached, and does not fail the run.
 
 **A/B mode** (``--baseline REF``, ``REF`` defaulting to ``main``) answers "is the working tree
-as fast as before?". It exports the ``typedstream`` package of ``REF`` with ``git archive``
-into a temporary directory and starts two worker processes (``bench/worker.py``): one imports
-the package from that export, the other the package this script imports. Each worker has
-only its own ``typedstream`` on ``sys.path`` ahead of everything else, so the two never share
-a module, however a refactor reshaped the internals (only ``events()`` and ``to_sse()`` are
-called). Both build the same inputs, then wait on a pipe; this process asks them in turn to
-time one row on one stream for the same number of loops: for every row and stream, old and
-new back to back, old first in even rounds and new first in odd ones. So the two sides are
-interleaved run by run, and only one of them runs at a time. It prints the median over rounds
-of new ÷ old per row and stream, the JSON floor included as a control (the same code on both
-sides: it shows the noise), checks that both sides write the same SSE bytes, and ends with
-PASS or FAIL for ``events()`` from SSE and ``to_sse()`` within 10% (new ÷ old ≤ 1.10 on every
-stream). ``--baseline HEAD`` with a clean tree compares the code with itself: about 1.00x.
+as fast as before?". It exports the ``typedstream`` package of ``REF`` with ``git archive`` into
+a temporary directory and starts two worker processes (``bench/worker.py``): one imports the
+package from that export, the other the package this script imports. Each worker has only its
+own ``typedstream`` on ``sys.path`` ahead of everything else, so the two never share a module,
+however a refactor reshaped the internals (only ``events()`` and ``to_sse()`` are called), nor
+any process-wide state (jiter's string cache, the garbage collector's heap), as a second copy
+imported under another name in this process would. Both build the same inputs, then wait on a
+pipe; this process asks them in turn to time one row on one stream for the same number of loops:
+for every row and stream, old and new back to back, old first in even rounds and new first in
+odd ones. So the two sides are interleaved run by run, and only one of them runs at a time. It
+prints the median over rounds of new/old per row and stream, the JSON floor included as a
+control (the same code on both sides: it shows the noise), checks that both sides write the same
+SSE bytes, and ends with PASS or FAIL for ``events()`` from SSE and ``to_sse()`` within 10%
+(new/old ≤ 1.10 on every stream). ``--baseline HEAD`` with a clean tree compares the code with
+itself: about 1.00x.
 
 Timings depend on the machine and on what else runs on it: compare ratios, not absolute
 numbers, and never put timing assertions in unit tests.
