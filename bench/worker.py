@@ -2,13 +2,14 @@
 
 Usage (``bench/run.py`` starts it; it is not meant to be run by hand)::
 
-    python bench/worker.py ROOT
+    python bench/worker.py ROOT CPU
 
 ``ROOT`` is the directory holding the ``typedstream`` package to time: the working tree for
 the new side, a ``git archive`` export of ``REF`` for the old one. It goes first on
 ``sys.path``, so this process imports that package and nothing of the other one: the two
-implementations never share a module, whatever the refactor between them changed. Only the
-public API is used (``events()``, ``to_sse()``), so any two versions can be compared.
+implementations never share a module, whatever the refactor between them changed. ``CPU`` is
+the core both workers are pinned to (``None``: no pinning, where the OS has no affinity call).
+Only the public API is used (``events()``, ``to_sse()``), so any two versions can be compared.
 
 The worker builds the bench streams (``bench/streams.py`` of the running bench, the same
 bytes on both sides) and their inputs, then answers requests on stdin, one JSON line each:
@@ -22,6 +23,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import os
 import sys
 import time
 from collections import deque
@@ -51,7 +53,9 @@ def _once(work: Callable[[], object], loops: int) -> float:
     return (clock() - start) / loops
 
 
-def main(root: str) -> None:
+def main(root: str, cpu: str) -> None:
+    if cpu != "None":  # the core bench/run.py pins both sides to
+        os.sched_setaffinity(0, {int(cpu)})
     sys.path.insert(0, root)
     import jiter
     import streams  # bench/streams.py, next to this script
@@ -112,4 +116,4 @@ def main(root: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2])
