@@ -511,12 +511,15 @@ def export(ref: str, dest: pathlib.Path) -> str:
         commit = _git("rev-parse", "--verify", "--short", f"{ref}^{{commit}}")
     except (OSError, subprocess.CalledProcessError):
         raise SystemExit(f"--baseline {ref}: no such commit in {BENCH.parent}") from None
-    archive = subprocess.run(
+    done = subprocess.run(
         ["git", "archive", "--format=tar", commit, "typedstream"],
         cwd=BENCH.parent,
-        check=True,
         capture_output=True,
-    ).stdout
+    )
+    if done.returncode:
+        message = done.stderr.decode(errors="replace").strip()
+        raise SystemExit(f"--baseline {ref}: git archive {commit} typedstream: {message}")
+    archive = done.stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         if hasattr(tarfile, "data_filter"):
             tar.extractall(dest, filter="data")
