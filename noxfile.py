@@ -74,7 +74,11 @@ def docs(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks: µs per chunk against the JSON floor and the peers, in one run."""
+    """Benchmarks: µs per chunk against the JSON floor and the peers, in one run.
+
+    `nox -s bench -- --quick` runs fewer repetitions; `nox -s bench -- --baseline REF` times
+    events() and to_sse() of this tree against the package at git REF, interleaved.
+    """
     session.install("-e", ".[bench]", *CONSTRAINTS)
     session.run("python", "bench/run.py", *session.posargs)
 
