@@ -530,6 +530,7 @@ def test_events_prints_one_readable_line_per_event(run: Run) -> None:
 
 
 def test_events_colours_with_rich_when_asked(run: Run) -> None:
+    pytest.importorskip("rich")  # the `cli` extra; `nox -s tests_min` runs without it
     rec = recording("openai_gpt4o_tool_call_strict.sse")
     result = run("events", "--color", "always", rec.path)
     assert result.code == 0
@@ -554,6 +555,7 @@ def test_the_command_works_without_rich(run: Run, monkeypatch: pytest.MonkeyPatc
 
 
 def test_check_colours_its_report_with_rich(run: Run) -> None:
+    pytest.importorskip("rich")  # the `cli` extra; `nox -s tests_min` runs without it
     path = recording("mistral_small_tool_call.jsonl").path
     result = run("check", "--color", "always", path)
     assert result.code == 1
