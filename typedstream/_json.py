@@ -31,7 +31,7 @@ from typing import Any, Final, cast
 
 from ._errors import ChunkError
 
-__all__ = ["MAX_DEPTH", "copy", "dumps", "dumps_text", "loads"]
+__all__ = ["MAX_DEPTH", "copy", "dumps", "dumps_text", "loads", "model_fields"]
 
 MAX_DEPTH: Final = 200
 """Containers nested deeper than this are refused (jiter, which reads raw SSE, stops at 201)."""
@@ -136,4 +136,31 @@ def loads(data: bytes) -> Any:
         copy(value)  # the depth bound jiter applies
     except (ValueError, RecursionError, ChunkError) as exc:
         raise ValueError(str(exc)) from None
+    return value
+
+
+def model_fields(value: Any, where: str = "the chunk", depth: int = MAX_DEPTH) -> Any:
+    """What ``model_dump(exclude_unset=True)`` gives, read from the models' own attributes.
+
+    For the model objects whose ``model_dump()`` fails: pydantic 2.9 leaves a placeholder
+    serializer on some ``openai`` models built with ``construct()`` (``TypeError: 'MockValSer'
+    object cannot be converted to 'SchemaSerializer'``). Fields that were set, then extra keys,
+    in order; containers are converted the same way, :data:`MAX_DEPTH` deep at most.
+    """
+    if depth < 0:
+        raise _too_deep(where)
+    fields_set = getattr(value, "model_fields_set", None)
+    if isinstance(fields_set, (set, frozenset)):
+        attributes = getattr(value, "__dict__", {})
+        out = {
+            k: model_fields(v, where, depth - 1) for k, v in attributes.items() if k in fields_set
+        }
+        extra: Mapping[str, Any] = getattr(value, "__pydantic_extra__", None) or {}
+        out.update((k, model_fields(v, where, depth - 1)) for k, v in extra.items())
+        return out
+    if isinstance(value, Mapping):
+        mapping = cast("Mapping[object, Any]", value)
+        return {k: model_fields(v, where, depth - 1) for k, v in mapping.items()}
+    if isinstance(value, (list, tuple)):
+        return [model_fields(v, where, depth - 1) for v in cast("list[Any]", value)]
     return value

@@ -64,6 +64,7 @@ from ._events import (
     new_refusal_delta,
     new_text_delta,
 )
+from ._json import model_fields
 
 __all__ = ["DONE", "IdFactory", "Normalizer"]
 
@@ -868,7 +869,10 @@ def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
         return chunk
     dump = getattr(chunk, "model_dump", None)
     if dump is not None:  # `openai` and LiteLLM chunks (pydantic models), read without import
-        data = dump(exclude_unset=True, warnings=False)
+        try:
+            data = dump(exclude_unset=True, warnings=False)
+        except TypeError:  # a serializer pydantic never built (see model_fields)
+            data = model_fields(chunk, f"chunk {n}")
         if _is_map(data):
             return data
     if isinstance(chunk, (str, bytes)):
