@@ -53,7 +53,7 @@ def typing(session: nox.Session) -> None:
     session.install("-e", ".[typing,test]", *CONSTRAINTS)
     session.run("mypy", "typedstream", "tests/typing", "examples")
     session.run("pyright")
-    session.run("pytest", "-m", "typing", "-q")
+    session.run("pytest", "-m", "typing", "-q", "-n", "auto")
 
 
 @nox.session(python=PYTHON)
