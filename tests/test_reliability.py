@@ -15,7 +15,6 @@ import random
 import sys
 import tracemalloc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,12 +22,10 @@ import openai
 import pytest
 from builders import ENVELOPE, body, call, chunk, tools, without_start
 from corpus import Recording, recording, recordings
-from test_drivers import AsyncSource
-from test_ordering import drive
-
-sys.path.insert(0, str(Path(__file__).parent / "live"))  # the live tests' helpers
 from litellm_cases import MESSAGES
+from test_drivers import AsyncSource
 from test_live_close import MODELS, assert_hung_up, new_exchanges, spy
+from test_ordering import drive
 
 import typedstream
 from typedstream import (
