@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from builders import body, call, chunk, tools
+from helpers import body, call, chunk, tools
 
 import typedstream
 from typedstream import ChunkError, TextDelta

@@ -20,8 +20,18 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from builders import ENVELOPE, body, call, chunk, tools, without_start
 from corpus import Recording, recording, recordings
+from helpers import (
+    ENVELOPE,
+    body,
+    call,
+    call_ids,
+    chunk,
+    collect,
+    recorded_sse,
+    tools,
+    without_start,
+)
 from litellm_cases import MESSAGES
 from test_drivers import AsyncSource
 from test_live_close import MODELS, assert_hung_up, new_exchanges, spy
@@ -132,32 +142,15 @@ def test_a_moderation_chunk_after_the_finish_is_processed_and_comes_after_usage(
 # -- truncation: a call cut off is never reported done --------------------------------------
 
 
-def _ids(choice: int, index: int) -> str:
-    return f"call_{choice}_{index}"
-
-
-def collect(source: Any, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
-    out: list[StreamEvent] = []
-    try:
-        for event in typedstream.events(source, id_factory=_ids, **options):
-            out.append(event)
-    except typedstream.TypedStreamError as exc:
-        return out, exc
-    return out, None
-
-
-def _sse_body(rec: Recording) -> bytes:
-    if rec.is_sse:
-        return rec.body()
-    frames = [f"data: {json.dumps(c, ensure_ascii=False)}\n\n" for c in rec.chunks()]
-    return "".join([*frames, "data: [DONE]\n\n"]).encode()
-
-
 def _dones(events: list[StreamEvent]) -> dict[tuple[int, int], ToolCallDone]:
     return {(e.choice, e.index): e for e in events if isinstance(e, ToolCallDone)}
 
 
-WITH_CALLS = tuple(r for r in recordings() if not r.is_error and _dones(collect(r.chunks())[0]))
+WITH_CALLS = tuple(
+    r
+    for r in recordings()
+    if not r.is_error and _dones(collect(r.chunks(), id_factory=call_ids)[0])
+)
 
 
 def check_cut(full: list[StreamEvent], events: list[StreamEvent], error: Exception | None) -> None:
@@ -194,12 +187,12 @@ def _offsets(body_bytes: bytes) -> list[int]:
 
 @pytest.mark.parametrize("rec", WITH_CALLS, ids=[r.name for r in WITH_CALLS])
 def test_sse_bytes_cut_at_every_offset_never_report_a_cut_call_done(rec: Recording) -> None:
-    body_bytes = _sse_body(rec)
-    full, error = collect(body_bytes)
+    body_bytes = recorded_sse(rec)
+    full, error = collect(body_bytes, id_factory=call_ids)
     assert error is None
     outcomes: set[str] = set()
     for at in _offsets(body_bytes):
-        events, error = collect(body_bytes[:at])
+        events, error = collect(body_bytes[:at], id_factory=call_ids)
         # SSE without [DONE]: incomplete unless every choice finished; the events are
         # always the first events of the whole stream.
         assert events == full[: len(events)], at
@@ -213,27 +206,27 @@ def test_chunk_iterators_cut_after_every_chunk_never_report_a_cut_call_done(
     rec: Recording,
 ) -> None:
     chunks = rec.chunks()
-    full, _ = collect(chunks)
+    full, _ = collect(chunks, id_factory=call_ids)
     for at in range(len(chunks) + 1):
-        check_cut(full, *collect(chunks[:at]))
+        check_cut(full, *collect(chunks[:at], id_factory=call_ids))
 
 
 @pytest.mark.parametrize("rec", WITH_CALLS[:4], ids=[r.name for r in WITH_CALLS[:4]])
 async def test_async_sse_bytes_cut_at_every_frame_never_report_a_cut_call_done(
     rec: Recording,
 ) -> None:
-    body_bytes = _sse_body(rec)
-    full, _ = collect(body_bytes)
+    body_bytes = recorded_sse(rec)
+    full, _ = collect(body_bytes, id_factory=call_ids)
     frame_ends = [i + 2 for i in range(len(body_bytes)) if body_bytes[i : i + 2] == b"\n\n"]
     for at in frame_ends:
         events: list[StreamEvent] = []
         error: Exception | None = None
         try:
-            async for event in typedstream.aevents(body_bytes[:at], id_factory=_ids):
+            async for event in typedstream.aevents(body_bytes[:at], id_factory=call_ids):
                 events.append(event)
         except typedstream.TypedStreamError as exc:
             error = exc
-        expected, expected_error = collect(body_bytes[:at])
+        expected, expected_error = collect(body_bytes[:at], id_factory=call_ids)
         assert (events, repr(error)) == (expected, repr(expected_error))
         check_cut(full, events, error)
 
@@ -280,7 +273,7 @@ def _openai_events(
         if mode == "sync":
             client = openai.OpenAI(http_client=httpx.Client(transport=transport), **options)
             stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
-            out.extend(typedstream.events(stream, id_factory=_ids))
+            out.extend(typedstream.events(stream, id_factory=call_ids))
         else:
 
             async def main() -> None:
@@ -289,7 +282,7 @@ def _openai_events(
                 stream = await client.chat.completions.create(
                     model="gpt-4o", messages=[], stream=True
                 )
-                async for event in typedstream.aevents(stream, id_factory=_ids):
+                async for event in typedstream.aevents(stream, id_factory=call_ids):
                     out.append(event)
 
             asyncio.run(main())
@@ -314,7 +307,7 @@ def test_a_call_cut_off_by_a_dropped_openai_connection_is_never_reported_done(
     mode: str, then_fail: bool
 ) -> None:
     body_bytes = PARALLEL.body()
-    full, _ = collect(body_bytes)
+    full, _ = collect(body_bytes, id_factory=call_ids)
     cuts = _cuts_inside_arguments(body_bytes)
     assert len(cuts) > 20
     for at in cuts[:-1]:  # the last arguments frame completes the last call
@@ -325,7 +318,7 @@ def test_a_call_cut_off_by_a_dropped_openai_connection_is_never_reported_done(
             # The client's own exception, unchanged, after every earlier event (openai 2
             # lets httpx's error through, openai 3 raises its APIConnectionError).
             assert type(error) in (httpx.RemoteProtocolError, openai.APIConnectionError)
-            assert events == collect(body_bytes[:at])[0]
+            assert events == collect(body_bytes[:at], id_factory=call_ids)[0]
         else:
             # The `openai` client ends silently when the body ends without [DONE].
             assert isinstance(error, IncompleteStreamError)
