@@ -3,7 +3,7 @@
 Every §4 rule has its own test, sync and async, in `test_ordering.py`; the tests here add
 what it does not cover: cuts at every byte offset, dropped connections of a real `openai`
 client, many interleaved streams in one event loop, and memory that does not grow with the
-stream.
+stream. Closing the source, however the consumer leaves, is `test_closing.py`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import json
 import random
 import sys
 import tracemalloc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -32,9 +32,6 @@ from helpers import (
     tools,
     without_start,
 )
-from litellm_cases import MESSAGES
-from test_drivers import AsyncSource
-from test_live_close import MODELS, assert_hung_up, new_exchanges, spy
 from test_ordering import drive
 
 import typedstream
@@ -51,7 +48,6 @@ from typedstream import (
     ToolCallStarted,
     Usage,
 )
-from typedstream.testing import LoopbackProvider
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -346,138 +342,6 @@ def test_an_openai_error_payload_mid_stream_propagates_as_the_clients_api_error(
         ToolCallStarted(0, "call_a", "search"),
         ArgumentsDelta(0, "call_a", '{"query": "x"'),
     ]
-
-
-# -- closing for real: exceptions and task cancellation (`break` is in live/test_live_close.py) --
-
-
-class ConsumerFailed(Exception):
-    pass
-
-
-def hung_up(loopback: LoopbackProvider, before: int, scenario_name: str) -> None:
-    """The one request since `before` ended with the client gone mid-stream."""
-    (exchange,) = new_exchanges(loopback, before)
-    assert_hung_up(exchange, scenario_name)
-
-
-async def cancel_after_three_events(stream: Any) -> None:
-    """Read `aevents(stream)` in a task and cancel the task after three events."""
-    three = asyncio.Event()
-
-    async def consume() -> None:
-        async with typedstream.aevents(stream) as events:
-            number = 0
-            async for _ in events:
-                number += 1
-                if number == 3:
-                    three.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(three.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def fail_after_three_events(stream: Any) -> None:
-    with pytest.raises(ConsumerFailed):
-        async with typedstream.aevents(stream) as events:
-            number = 0
-            async for _ in events:
-                number += 1
-                if number == 3:
-                    raise ConsumerFailed
-
-
-@pytest.mark.live
-def test_an_exception_inside_events_over_an_openai_stream_closes_its_connection_once(
-    loopback: LoopbackProvider,
-) -> None:
-    import openai
-
-    client = openai.OpenAI(base_url=loopback.api_base("openai_slow"), api_key="sk", max_retries=0)
-    before = len(loopback.requests)
-    stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-    closes = spy(stream, "close")
-    with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
-        for number, _ in enumerate(events, 1):
-            if number == 3:
-                raise ConsumerFailed
-    assert closes == [1]
-    hung_up(loopback, before, "openai_slow")
-    client.close()
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
-async def test_exception_or_cancellation_in_aevents_closes_an_openai_async_stream_once(
-    loopback: LoopbackProvider, how: Callable[[Any], Awaitable[None]]
-) -> None:
-    import openai
-
-    client = openai.AsyncOpenAI(
-        base_url=loopback.api_base("openai_slow"), api_key="sk", max_retries=0
-    )
-    before = len(loopback.requests)
-    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-    closes = spy(stream, "close")
-    await how(stream)
-    assert closes == [1]
-    await asyncio.to_thread(hung_up, loopback, before, "openai_slow")
-    await client.close()
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("wire", list(MODELS))
-@pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
-async def test_exception_or_cancellation_in_aevents_closes_a_litellm_stream_once(
-    litellm: Any, loopback: LoopbackProvider, wire: str, how: Callable[[Any], Awaitable[None]]
-) -> None:
-    name = f"{wire}_slow"
-    before = len(loopback.requests)
-    stream = await litellm.acompletion(
-        model=MODELS[wire],
-        messages=MESSAGES,
-        stream=True,
-        api_base=loopback.api_base(name),
-        api_key="sk-loopback",
-    )
-    acloses = spy(stream, "aclose")
-    await how(stream)
-    assert acloses == [1]
-    await asyncio.to_thread(hung_up, loopback, before, name)
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("wire", list(MODELS))
-def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_connection(
-    litellm: Any, loopback: LoopbackProvider, wire: str
-) -> None:
-    name = f"{wire}_slow"
-    before = len(loopback.requests)
-    stream = litellm.completion(
-        model=MODELS[wire],
-        messages=MESSAGES,
-        stream=True,
-        api_base=loopback.api_base(name),
-        api_key="sk-loopback",
-    )
-    with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
-        for number, _ in enumerate(events, 1):
-            if number == 3:
-                raise ConsumerFailed
-    hung_up(loopback, before, name)
-
-
-async def test_an_exception_in_the_consumer_inside_async_with_closes_the_source_once() -> None:
-    # The async twin of test_drivers' sync test (break and cancellation are there).
-    source = AsyncSource([chunk({"content": "a"}), chunk({"content": "b"}), chunk({}, "stop")])
-    with pytest.raises(ConsumerFailed):
-        async with typedstream.aevents(source) as events:
-            async for _ in events:
-                raise ConsumerFailed
-    assert (source.aclosed, source.closed) == (1, 0)
 
 
 # -- concurrency: normalizers share no state ---------------------------------------------------

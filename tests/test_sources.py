@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from corpus import Recording, ids, recording, recordings
-from helpers import call_ids, chunk, collect
+from helpers import body, call_ids, chunk, collect
 
 import typedstream
 from typedstream import RawChunk
@@ -147,3 +147,14 @@ async def test_a_real_openai_async_stream_gives_the_events_of_its_body() -> None
     got = [e async for e in typedstream.aevents(stream, id_factory=call_ids)]
     assert (got, None) == collect(rec.body(), id_factory=call_ids)
     assert "aclose" in closed
+
+
+def test_a_non_iterable_source_is_a_type_error_at_the_call() -> None:
+    with pytest.raises(TypeError):
+        typedstream.events(42)  # type: ignore[arg-type]
+
+
+async def test_aevents_takes_sync_sources_too() -> None:
+    chunks = [chunk({"content": "a"}), chunk({"content": "b"}), chunk({}, "stop")]
+    got = [e async for e in typedstream.aevents(body(*chunks))]
+    assert got == list(typedstream.events(chunks))
