@@ -5,9 +5,10 @@
 - Reading a stream: `run` (every event, errors raise), `collect` / `acollect` (the events up to
   a typed error, and that error), `call_ids` (deterministic tool-call ids, so that two runs
   compare equal), `described` (an error as comparable text).
-- Recordings: `recorded_sse`, a recording as an SSE body. Loading recordings and `ids` for
-  their test ids stay in `tests/corpus.py`, which the benchmarks share.
+- Recordings: `recorded_sse`, a recording as an SSE body. Loading the recordings, and `ids`
+  for their test ids, is `tests/corpus.py`.
 - Looking at events: `kinds`, `without_start`.
+- An `openai` client without a server: `mock_transport`, an httpx transport that streams a body.
 
 Test doubles of one behaviour (the close protocol's sources, say) live with their tests.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from corpus import Recording
 
 import typedstream
@@ -135,6 +137,32 @@ async def acollect(
 def described(error: BaseException | None) -> str | None:
     """The error's type and message: errors compare by identity, their descriptions by value."""
     return None if error is None else f"{type(error).__name__}: {error}"
+
+
+def mock_transport(body: bytes, closed: list[str]) -> httpx.MockTransport:
+    """An httpx transport answering every request with this SSE body, in 50-byte pieces.
+
+    Closing the response appends "close" or "aclose" to `closed`.
+    """
+
+    class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
+        def __iter__(self) -> Any:
+            yield from (body[i : i + 50] for i in range(0, len(body), 50))
+
+        async def __aiter__(self) -> Any:
+            for i in range(0, len(body), 50):
+                yield body[i : i + 50]
+
+        def close(self) -> None:
+            closed.append("close")
+
+        async def aclose(self) -> None:
+            closed.append("aclose")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Body())
+
+    return httpx.MockTransport(handler)
 
 
 def kinds(events: list[StreamEvent]) -> list[str]:

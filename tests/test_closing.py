@@ -15,13 +15,15 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import httpx
 import openai
 import pytest
-from helpers import call, chunk, tools
+from corpus import recording
+from helpers import call, chunk, mock_transport, tools
 from litellm_cases import MESSAGES
 
 import typedstream
-from typedstream import ChunkError, TextDelta
+from typedstream import ChunkError, TextDelta, to_openai_chunks, to_sse
 from typedstream.testing import LoopbackProvider, Request, scenario
 
 CHUNKS = [chunk({"content": "a"}), chunk({"content": "b"}), chunk({}, "stop")]
@@ -393,6 +395,18 @@ async def test_cancelling_the_task_while_it_waits_for_the_first_item_closes_once
     assert (source.aclosed, source.closed) == (1, 0)
 
 
+def test_leaving_a_real_openai_stream_early_closes_its_response() -> None:
+    rec = recording("openai_gpt4o_text_usage.sse")
+    closed: list[str] = []
+    client = openai.OpenAI(
+        api_key="test", http_client=httpx.Client(transport=mock_transport(rec.body(), closed))
+    )
+    stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
+    with typedstream.events(stream) as events:
+        next(events)
+    assert closed == ["close"]
+
+
 # -- an iterator whose own close fails --------------------------------------------------------
 
 
@@ -424,6 +438,36 @@ async def test_a_failing_aclose_of_the_iterator_before_the_first_event_still_clo
         async with typedstream.aevents(source):
             pass
     assert (source.iterator_closed, source.aclosed) == (1, 1)
+
+
+# -- leaving the sinks (to_openai_chunks, to_sse and their async twins) -----------------------
+
+
+def test_leaving_the_chunk_loop_early_closes_the_source_once() -> None:
+    source = SyncSource(recording("openai_gpt4o_text_usage.sse").chunks())
+    chunks = to_openai_chunks(typedstream.events(source))
+    next(chunks)
+    chunks.close()  # type: ignore[attr-defined]
+    assert source.closed == 1
+
+
+def test_leaving_the_sse_loop_early_closes_the_source_once() -> None:
+    source = SyncSource(recording("openai_gpt4o_text_usage.sse").chunks())
+    frames = to_sse(typedstream.events(source))
+    for _ in frames:
+        break
+    frames.close()  # type: ignore[attr-defined]
+    assert source.closed == 1
+
+
+async def test_leaving_the_async_loops_early_closes_the_source_once() -> None:
+    chunks = recording("openai_gpt4o_text_usage.sse").chunks()
+    for sink in (typedstream.ato_openai_chunks, typedstream.ato_sse):
+        source = AsyncSource(chunks)
+        out: Any = sink(typedstream.aevents(source))
+        await out.__anext__()
+        await out.aclose()
+        assert (source.aclosed, source.closed) == (1, 0)
 
 
 # -- LiteLLM wrappers whose provider iterator has no close() ----------------------------------
