@@ -3,9 +3,9 @@
 The protocol over fakes first: leaving early, reading to the end, typed errors, exceptions,
 cancellation, leaving before the first event, iterators whose own close fails, leaving the
 sinks (`to_sse` and the like) early, and LiteLLM wrappers whose provider iterator has no
-`close()`. Then the live proof (marked `live`): the
-openai client and LiteLLM streaming from the loopback provider, whose ``*_slow`` scenarios send
-200 frames 20 ms apart; the provider must see the client hang up mid-stream.
+`close()`. Then the live proof (marked `live`): the openai client and LiteLLM streaming
+from the loopback provider, whose ``*_slow`` scenarios send 200 frames 20 ms apart; the
+provider must see the client hang up mid-stream.
 """
 
 from __future__ import annotations
