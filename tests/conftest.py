@@ -6,16 +6,12 @@ import functools
 import ipaddress
 import os
 import socket
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 
 from typedstream.testing import LoopbackProvider
-
-sys.path.insert(0, str(Path(__file__).parent))
 
 # The public kit's opt-in plugin: the `loopback_provider` fixture (a fresh provider per test).
 pytest_plugins = ["typedstream.testing.pytest_plugin"]

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from builders import ENVELOPE, call, chunk, run, tools
 from corpus import Recording, ids, recording, recordings
+from helpers import ENVELOPE, call, chunk, run, tools
 from naive import naive_merge
 
 import typedstream

@@ -12,7 +12,7 @@ import itertools
 import json
 from typing import Any
 
-from builders import ENVELOPE
+from helpers import ENVELOPE
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

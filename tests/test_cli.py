@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from corpus import LITELLM, Recording, ids, recording, recordings
+from helpers import body
 
 import typedstream
 from typedstream import StreamEvent, TypedStreamError, check_openai_chunks, events, to_sse
@@ -157,11 +158,6 @@ def library_sse(rec: Recording, **options: Any) -> tuple[bytes, bool]:
     except TypedStreamError:
         return b"".join(frames), True
     return b"".join(frames), False
-
-
-def sse_body(chunks: list[Any], done: bool = True) -> bytes:
-    frames = [b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks]
-    return b"".join(frames) + (b"data: [DONE]\n\n" if done else b"")
 
 
 def jsonl_body(chunks: list[Any]) -> bytes:
@@ -719,7 +715,7 @@ def test_malformed_json_names_the_file_line_and_chunk(run: Run, tmp_path: Path) 
 def test_malformed_json_in_sse_names_the_chunk(run: Run, tmp_path: Path) -> None:
     bad = tmp_path / "bad.sse"
     bad.write_bytes(
-        sse_body([chunk({"role": "assistant", "content": "hi"})], done=False) + b"data: {nope\n\n"
+        body(chunk({"role": "assistant", "content": "hi"}), done=False) + b"data: {nope\n\n"
     )
     events_ = run("events", bad)
     assert events_.code == 2

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import body
 
 from typedstream._cli import main
 
@@ -36,12 +37,10 @@ def chunk(delta: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def frames(*payloads: Any, error_event: Any = None) -> bytes:
-    body = b"".join(
-        b"data: " + json.dumps(p, ensure_ascii=False).encode() + b"\n\n" for p in payloads
-    )
+    out = body(*payloads, done=False, ensure_ascii=False)
     if error_event is not None:
-        body += b"event: error\ndata: " + json.dumps(error_event).encode() + b"\n\n"
-    return body
+        out += b"event: error\ndata: " + json.dumps(error_event).encode() + b"\n\n"
+    return out
 
 
 INPUTS = {

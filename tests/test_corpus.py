@@ -12,41 +12,18 @@ import random
 from typing import Any
 
 import pytest
-from corpus import Recording, recording, recordings
+from corpus import Recording, ids, recording, recordings
+from helpers import acollect, collect
 from naive import Message, naive_merge, rebuild
 
 import typedstream
-from typedstream import ProviderError, StreamEvent
+from typedstream import ProviderError
 
 RECORDINGS = recordings()
 SSE = tuple(r for r in RECORDINGS if r.is_sse)
 OPENAI = tuple(r for r in RECORDINGS if r.is_openai)
 OTHERS = tuple(r for r in RECORDINGS if not r.is_openai and not r.is_error)
 ERRORS = tuple(r for r in RECORDINGS if r.is_error)
-
-
-def ids(recs: tuple[Recording, ...]) -> list[str]:
-    return [r.name for r in recs]
-
-
-def collect(source: Any, **options: Any) -> tuple[list[StreamEvent], BaseException | None]:
-    out: list[StreamEvent] = []
-    try:
-        for event in typedstream.events(source, **options):
-            out.append(event)
-    except typedstream.TypedStreamError as exc:
-        return out, exc
-    return out, None
-
-
-async def acollect(source: Any) -> tuple[list[StreamEvent], BaseException | None]:
-    out: list[StreamEvent] = []
-    try:
-        async for event in typedstream.aevents(source):
-            out.append(event)
-    except typedstream.TypedStreamError as exc:
-        return out, exc
-    return out, None
 
 
 def cuts(body: bytes, seed: int) -> list[bytes]:

@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from builders import body, call, chunk, tools
+from helpers import body, call, chunk, tools
 
 import typedstream
 from typedstream import (

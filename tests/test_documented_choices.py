@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from builders import body, chunk, run, without_start
+from helpers import body, chunk, run, without_start
 
 import typedstream
 from typedstream import (

@@ -23,10 +23,10 @@ import os
 from collections import Counter
 
 import pytest
-from builders import chunk
 from fuzz.mutations import Case, make_case
 from fuzz.protocol import ProtocolViolation, check_error_names_chunk, check_events
 from fuzz.runner import check_case
+from helpers import chunk
 
 from typedstream import (
     ArgumentsDelta,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from builders import call, chunk, run, tools, without_start
+from helpers import call, chunk, run, tools, without_start
 
 import typedstream
 from typedstream import (
@@ -488,7 +488,7 @@ def test_azure_prompt_filter_preamble_is_skipped() -> None:
 
 
 def test_sse_comments_are_skipped() -> None:
-    from builders import body
+    from helpers import body
 
     sse = b": OPENROUTER PROCESSING\n\n" + body(chunk({"content": "a"}, "stop"))
     assert without_start(list(typedstream.events(sse))) == [

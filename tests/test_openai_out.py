@@ -686,77 +686,13 @@ def test_without_the_option_no_error_frame_is_sent() -> None:
     assert all(b'"error"' not in f for f in frames)
 
 
-# -- closing ----------------------------------------------------------------------------------
-
-
-class ClosingSource:
-    """A chunk iterator that records close() calls."""
-
-    def __init__(self, chunks: list[dict[str, Any]]) -> None:
-        self._it = iter(chunks)
-        self.closed = 0
-
-    def __iter__(self) -> ClosingSource:
-        return self
-
-    def __next__(self) -> dict[str, Any]:
-        return next(self._it)
-
-    def close(self) -> None:
-        self.closed += 1
-
-
-def test_leaving_the_chunk_loop_early_closes_the_source_once() -> None:
-    source = ClosingSource(recording("openai_gpt4o_text_usage.sse").chunks())
-    chunks = to_openai_chunks(typedstream.events(source))
-    next(chunks)
-    chunks.close()  # type: ignore[attr-defined]
-    assert source.closed == 1
-
-
-def test_leaving_the_sse_loop_early_closes_the_source_once() -> None:
-    source = ClosingSource(recording("openai_gpt4o_text_usage.sse").chunks())
-    frames = to_sse(typedstream.events(source))
-    for _ in frames:
-        break
-    frames.close()  # type: ignore[attr-defined]
-    assert source.closed == 1
+# -- async sinks ------------------------------------------------------------------------------
 
 
 async def test_async_sinks_take_sync_iterables_of_events_too() -> None:
     events, _ = source_events(recording("openai_gpt4o_n3_choices.sse"))
     frames = [f async for f in typedstream.ato_sse(events)]
     assert frames == list(to_sse(events))
-
-
-class AsyncClosingSource:
-    """An async chunk iterator that records aclose() calls."""
-
-    def __init__(self, chunks: list[dict[str, Any]]) -> None:
-        self._it = iter(chunks)
-        self.closed = 0
-
-    def __aiter__(self) -> AsyncClosingSource:
-        return self
-
-    async def __anext__(self) -> dict[str, Any]:
-        try:
-            return next(self._it)
-        except StopIteration:
-            raise StopAsyncIteration from None
-
-    async def aclose(self) -> None:
-        self.closed += 1
-
-
-async def test_leaving_the_async_loops_early_closes_the_source_once() -> None:
-    chunks = recording("openai_gpt4o_text_usage.sse").chunks()
-    for sink in (typedstream.ato_openai_chunks, typedstream.ato_sse):
-        source = AsyncClosingSource(chunks)
-        out: Any = sink(typedstream.aevents(source))
-        await out.__anext__()
-        await out.aclose()
-        assert source.closed == 1
 
 
 async def test_an_async_provider_error_sends_the_error_frame_and_no_done() -> None:

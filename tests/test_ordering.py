@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import pytest
-from builders import body, call, chunk, kinds, tools, without_start
+from helpers import body, call, chunk, kinds, tools, without_start
 
 import typedstream
 from typedstream import (

@@ -22,18 +22,16 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 import random
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from builders import ENVELOPE
 from corpus import Recording, recordings
+from helpers import ENVELOPE, call_ids, collect, described, recorded_sse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import typedstream
 from typedstream import (
     ArgumentsDelta,
     ReasoningDelta,
@@ -42,7 +40,6 @@ from typedstream import (
     TextDelta,
     ToolCallDone,
     ToolCallIncomplete,
-    TypedStreamError,
     accumulate,
 )
 
@@ -51,21 +48,7 @@ TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 NAMES = st.from_regex(r"[a-z_]{1,10}", fullmatch=True)
 
 
-def _ids(choice: int, index: int) -> str:
-    return f"call_synth_{choice}_{index}"
-
-
 # -- helpers shared by both invariants ---------------------------------------------------
-
-
-def collect(source: Any, **options: Any) -> tuple[list[StreamEvent], str | None]:
-    out: list[StreamEvent] = []
-    try:
-        for event in typedstream.events(source, **options):
-            out.append(event)
-    except TypedStreamError as exc:
-        return out, f"{type(exc).__name__}: {exc}"
-    return out, None
 
 
 def joined(events: list[StreamEvent]) -> dict[int | None, list[StreamEvent]]:
@@ -372,8 +355,8 @@ def test_recordings_recut_at_any_fragment_boundary_give_the_same_stream(
 ) -> None:
     original = rec.chunks()
     recut_chunks = recut(random.Random(seed), original)
-    events, error = collect(original, id_factory=_ids)
-    again, again_error = collect(recut_chunks, id_factory=_ids)
+    events, error = collect(original, id_factory=call_ids)
+    again, again_error = collect(recut_chunks, id_factory=call_ids)
     assert again_error == error is None
     assert joined(again) == joined(events)
     assert accumulate(again) == accumulate(events)
@@ -391,29 +374,21 @@ def test_recut_really_changes_the_chunking() -> None:
 # -- 2. SSE byte-split invariance ---------------------------------------------------------
 
 
-def _sse_body(rec: Recording) -> bytes:
-    if rec.is_sse:
-        return rec.body()
-    # JSONL recordings as an SSE body with raw UTF-8 (no \\u escapes): multi-byte characters
-    # on the wire, to be cut in half.
-    frames = [f"data: {json.dumps(c, ensure_ascii=False)}\n\n" for c in rec.chunks()]
-    return "".join([*frames, "data: [DONE]\n\n"]).encode()
-
-
-BODIES = tuple(r for r in recordings() if len(_sse_body(r)) < 100_000)
+BODIES = tuple(r for r in recordings() if len(recorded_sse(r)) < 100_000)
 _EXPECTED: dict[str, tuple[list[StreamEvent], str | None]] = {}
 
 
 def _expected(rec: Recording) -> tuple[list[StreamEvent], str | None]:
     if rec.name not in _EXPECTED:
-        _EXPECTED[rec.name] = collect(rec.chunks(), id_factory=_ids)
+        events, error = collect(rec.chunks(), id_factory=call_ids)
+        _EXPECTED[rec.name] = events, described(error)
     return _EXPECTED[rec.name]
 
 
 @st.composite
 def cut_bodies(draw: st.DrawFn) -> tuple[Recording, list[bytes]]:
     rec = draw(st.sampled_from(BODIES))
-    body = _sse_body(rec).replace(b"\r\n", b"\n")
+    body = recorded_sse(rec).replace(b"\r\n", b"\n")
     body = body.replace(b"\n", draw(st.sampled_from([b"\n", b"\r\n", b"\r"])))
     # Where cuts matter most: inside UTF-8 sequences, between CR and LF, at line starts.
     tricky = [
@@ -434,4 +409,5 @@ def test_any_cutting_of_a_recorded_sse_body_gives_the_events_of_its_chunks(
     case: tuple[Recording, list[bytes]],
 ) -> None:
     rec, pieces = case
-    assert collect(pieces, id_factory=_ids) == _expected(rec)
+    events, error = collect(pieces, id_factory=call_ids)
+    assert (events, described(error)) == _expected(rec)

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from helpers import body
 
 import typedstream
 from typedstream import ChunkError, TextDelta
@@ -23,21 +24,13 @@ def chunk(text: str) -> dict[str, Any]:
     return {"id": "chatcmpl-1", "choices": [{"index": 0, "delta": {"content": text}}]}
 
 
-def frame(payload: bytes) -> bytes:
-    return b"data: " + payload + b"\n\n"
-
-
-def body(payloads: list[bytes]) -> bytes:
-    return b"".join(frame(p) for p in payloads)
-
-
 def texts(count: int) -> list[bytes]:
     return [json.dumps(chunk(f"t{i} ")).encode() for i in range(count)]
 
 
 def test_a_body_of_many_batches_gives_every_event_in_order() -> None:
     finish = json.dumps({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    events = list(typedstream.events(body([*texts(COUNT), finish.encode(), b"[DONE]"])))
+    events = list(typedstream.events(body(*texts(COUNT), finish.encode())))
     assert [e.text for e in events if isinstance(e, TextDelta)] == [f"t{i} " for i in range(COUNT)]
 
 
@@ -47,7 +40,7 @@ def test_malformed_json_in_a_later_batch_comes_after_every_earlier_event() -> No
     payloads[bad] = b'{"choices": ['
     got: list[str] = []
     with pytest.raises(ChunkError) as info:
-        for event in typedstream.events(body(payloads)):
+        for event in typedstream.events(body(*payloads, done=False)):
             if isinstance(event, TextDelta):
                 got.append(event.text)
     assert got == [f"t{i} " for i in range(bad)]
@@ -60,14 +53,14 @@ def test_an_earlier_bad_chunk_wins_over_later_malformed_json_in_the_same_batch()
     payloads[5] = json.dumps({"choices": "not a list"}).encode()
     payloads[7] = b"{not json"
     with pytest.raises(ChunkError) as info:
-        list(typedstream.events(body(payloads)))
+        list(typedstream.events(body(*payloads, done=False)))
     assert info.value.chunk == 6
     assert "'choices' must be a list" in str(info.value)
 
 
 def test_done_in_the_middle_of_a_batch_ends_the_stream_there() -> None:
     payloads = [*texts(_BATCH + 2), b"[DONE]", b"{not json", *texts(3)]
-    events = list(typedstream.events(body(payloads)))
+    events = list(typedstream.events(body(*payloads, done=False)))
     assert [e.text for e in events if isinstance(e, TextDelta)] == [
         f"t{i} " for i in range(_BATCH + 2)
     ]

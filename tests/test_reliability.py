@@ -3,7 +3,7 @@
 Every §4 rule has its own test, sync and async, in `test_ordering.py`; the tests here add
 what it does not cover: cuts at every byte offset, dropped connections of a real `openai`
 client, many interleaved streams in one event loop, and memory that does not grow with the
-stream.
+stream. Closing the source, however the consumer leaves, is `test_closing.py`.
 """
 
 from __future__ import annotations
@@ -14,21 +14,25 @@ import json
 import random
 import sys
 import tracemalloc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
-from builders import ENVELOPE, body, call, chunk, tools, without_start
 from corpus import Recording, recording, recordings
-from test_drivers import AsyncSource
+from helpers import (
+    ENVELOPE,
+    body,
+    call,
+    call_ids,
+    chunk,
+    collect,
+    recorded_sse,
+    tools,
+    without_start,
+)
 from test_ordering import drive
-
-sys.path.insert(0, str(Path(__file__).parent / "live"))  # the live tests' helpers
-from litellm_cases import MESSAGES
-from test_live_close import MODELS, assert_hung_up, new_exchanges, spy
 
 import typedstream
 from typedstream import (
@@ -44,7 +48,6 @@ from typedstream import (
     ToolCallStarted,
     Usage,
 )
-from typedstream.testing import LoopbackProvider
 
 
 @pytest.fixture(params=["sync", "async"])
@@ -135,32 +138,15 @@ def test_a_moderation_chunk_after_the_finish_is_processed_and_comes_after_usage(
 # -- truncation: a call cut off is never reported done --------------------------------------
 
 
-def _ids(choice: int, index: int) -> str:
-    return f"call_{choice}_{index}"
-
-
-def collect(source: Any, **options: Any) -> tuple[list[StreamEvent], Exception | None]:
-    out: list[StreamEvent] = []
-    try:
-        for event in typedstream.events(source, id_factory=_ids, **options):
-            out.append(event)
-    except typedstream.TypedStreamError as exc:
-        return out, exc
-    return out, None
-
-
-def _sse_body(rec: Recording) -> bytes:
-    if rec.is_sse:
-        return rec.body()
-    frames = [f"data: {json.dumps(c, ensure_ascii=False)}\n\n" for c in rec.chunks()]
-    return "".join([*frames, "data: [DONE]\n\n"]).encode()
-
-
 def _dones(events: list[StreamEvent]) -> dict[tuple[int, int], ToolCallDone]:
     return {(e.choice, e.index): e for e in events if isinstance(e, ToolCallDone)}
 
 
-WITH_CALLS = tuple(r for r in recordings() if not r.is_error and _dones(collect(r.chunks())[0]))
+WITH_CALLS = tuple(
+    r
+    for r in recordings()
+    if not r.is_error and _dones(collect(r.chunks(), id_factory=call_ids)[0])
+)
 
 
 def check_cut(full: list[StreamEvent], events: list[StreamEvent], error: Exception | None) -> None:
@@ -197,12 +183,12 @@ def _offsets(body_bytes: bytes) -> list[int]:
 
 @pytest.mark.parametrize("rec", WITH_CALLS, ids=[r.name for r in WITH_CALLS])
 def test_sse_bytes_cut_at_every_offset_never_report_a_cut_call_done(rec: Recording) -> None:
-    body_bytes = _sse_body(rec)
-    full, error = collect(body_bytes)
+    body_bytes = recorded_sse(rec)
+    full, error = collect(body_bytes, id_factory=call_ids)
     assert error is None
     outcomes: set[str] = set()
     for at in _offsets(body_bytes):
-        events, error = collect(body_bytes[:at])
+        events, error = collect(body_bytes[:at], id_factory=call_ids)
         # SSE without [DONE]: incomplete unless every choice finished; the events are
         # always the first events of the whole stream.
         assert events == full[: len(events)], at
@@ -216,27 +202,27 @@ def test_chunk_iterators_cut_after_every_chunk_never_report_a_cut_call_done(
     rec: Recording,
 ) -> None:
     chunks = rec.chunks()
-    full, _ = collect(chunks)
+    full, _ = collect(chunks, id_factory=call_ids)
     for at in range(len(chunks) + 1):
-        check_cut(full, *collect(chunks[:at]))
+        check_cut(full, *collect(chunks[:at], id_factory=call_ids))
 
 
 @pytest.mark.parametrize("rec", WITH_CALLS[:4], ids=[r.name for r in WITH_CALLS[:4]])
 async def test_async_sse_bytes_cut_at_every_frame_never_report_a_cut_call_done(
     rec: Recording,
 ) -> None:
-    body_bytes = _sse_body(rec)
-    full, _ = collect(body_bytes)
+    body_bytes = recorded_sse(rec)
+    full, _ = collect(body_bytes, id_factory=call_ids)
     frame_ends = [i + 2 for i in range(len(body_bytes)) if body_bytes[i : i + 2] == b"\n\n"]
     for at in frame_ends:
         events: list[StreamEvent] = []
         error: Exception | None = None
         try:
-            async for event in typedstream.aevents(body_bytes[:at], id_factory=_ids):
+            async for event in typedstream.aevents(body_bytes[:at], id_factory=call_ids):
                 events.append(event)
         except typedstream.TypedStreamError as exc:
             error = exc
-        expected, expected_error = collect(body_bytes[:at])
+        expected, expected_error = collect(body_bytes[:at], id_factory=call_ids)
         assert (events, repr(error)) == (expected, repr(expected_error))
         check_cut(full, events, error)
 
@@ -283,7 +269,7 @@ def _openai_events(
         if mode == "sync":
             client = openai.OpenAI(http_client=httpx.Client(transport=transport), **options)
             stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
-            out.extend(typedstream.events(stream, id_factory=_ids))
+            out.extend(typedstream.events(stream, id_factory=call_ids))
         else:
 
             async def main() -> None:
@@ -292,7 +278,7 @@ def _openai_events(
                 stream = await client.chat.completions.create(
                     model="gpt-4o", messages=[], stream=True
                 )
-                async for event in typedstream.aevents(stream, id_factory=_ids):
+                async for event in typedstream.aevents(stream, id_factory=call_ids):
                     out.append(event)
 
             asyncio.run(main())
@@ -317,7 +303,7 @@ def test_a_call_cut_off_by_a_dropped_openai_connection_is_never_reported_done(
     mode: str, then_fail: bool
 ) -> None:
     body_bytes = PARALLEL.body()
-    full, _ = collect(body_bytes)
+    full, _ = collect(body_bytes, id_factory=call_ids)
     cuts = _cuts_inside_arguments(body_bytes)
     assert len(cuts) > 20
     for at in cuts[:-1]:  # the last arguments frame completes the last call
@@ -328,7 +314,7 @@ def test_a_call_cut_off_by_a_dropped_openai_connection_is_never_reported_done(
             # The client's own exception, unchanged, after every earlier event (openai 2
             # lets httpx's error through, openai 3 raises its APIConnectionError).
             assert type(error) in (httpx.RemoteProtocolError, openai.APIConnectionError)
-            assert events == collect(body_bytes[:at])[0]
+            assert events == collect(body_bytes[:at], id_factory=call_ids)[0]
         else:
             # The `openai` client ends silently when the body ends without [DONE].
             assert isinstance(error, IncompleteStreamError)
@@ -356,138 +342,6 @@ def test_an_openai_error_payload_mid_stream_propagates_as_the_clients_api_error(
         ToolCallStarted(0, "call_a", "search"),
         ArgumentsDelta(0, "call_a", '{"query": "x"'),
     ]
-
-
-# -- closing for real: exceptions and task cancellation (`break` is in live/test_live_close.py) --
-
-
-class ConsumerFailed(Exception):
-    pass
-
-
-def hung_up(loopback: LoopbackProvider, before: int, scenario_name: str) -> None:
-    """The one request since `before` ended with the client gone mid-stream."""
-    (exchange,) = new_exchanges(loopback, before)
-    assert_hung_up(exchange, scenario_name)
-
-
-async def cancel_after_three_events(stream: Any) -> None:
-    """Read `aevents(stream)` in a task and cancel the task after three events."""
-    three = asyncio.Event()
-
-    async def consume() -> None:
-        async with typedstream.aevents(stream) as events:
-            number = 0
-            async for _ in events:
-                number += 1
-                if number == 3:
-                    three.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(three.wait(), 5)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-
-
-async def fail_after_three_events(stream: Any) -> None:
-    with pytest.raises(ConsumerFailed):
-        async with typedstream.aevents(stream) as events:
-            number = 0
-            async for _ in events:
-                number += 1
-                if number == 3:
-                    raise ConsumerFailed
-
-
-@pytest.mark.live
-def test_an_exception_inside_events_over_an_openai_stream_closes_its_connection_once(
-    loopback: LoopbackProvider,
-) -> None:
-    import openai
-
-    client = openai.OpenAI(base_url=loopback.api_base("openai_slow"), api_key="sk", max_retries=0)
-    before = len(loopback.requests)
-    stream = client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-    closes = spy(stream, "close")
-    with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
-        for number, _ in enumerate(events, 1):
-            if number == 3:
-                raise ConsumerFailed
-    assert closes == [1]
-    hung_up(loopback, before, "openai_slow")
-    client.close()
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
-async def test_exception_or_cancellation_in_aevents_closes_an_openai_async_stream_once(
-    loopback: LoopbackProvider, how: Callable[[Any], Awaitable[None]]
-) -> None:
-    import openai
-
-    client = openai.AsyncOpenAI(
-        base_url=loopback.api_base("openai_slow"), api_key="sk", max_retries=0
-    )
-    before = len(loopback.requests)
-    stream = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True)
-    closes = spy(stream, "close")
-    await how(stream)
-    assert closes == [1]
-    await asyncio.to_thread(hung_up, loopback, before, "openai_slow")
-    await client.close()
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("wire", list(MODELS))
-@pytest.mark.parametrize("how", [fail_after_three_events, cancel_after_three_events])
-async def test_exception_or_cancellation_in_aevents_closes_a_litellm_stream_once(
-    litellm: Any, loopback: LoopbackProvider, wire: str, how: Callable[[Any], Awaitable[None]]
-) -> None:
-    name = f"{wire}_slow"
-    before = len(loopback.requests)
-    stream = await litellm.acompletion(
-        model=MODELS[wire],
-        messages=MESSAGES,
-        stream=True,
-        api_base=loopback.api_base(name),
-        api_key="sk-loopback",
-    )
-    acloses = spy(stream, "aclose")
-    await how(stream)
-    assert acloses == [1]
-    await asyncio.to_thread(hung_up, loopback, before, name)
-
-
-@pytest.mark.live
-@pytest.mark.parametrize("wire", list(MODELS))
-def test_an_exception_inside_events_over_a_litellm_stream_closes_the_provider_connection(
-    litellm: Any, loopback: LoopbackProvider, wire: str
-) -> None:
-    name = f"{wire}_slow"
-    before = len(loopback.requests)
-    stream = litellm.completion(
-        model=MODELS[wire],
-        messages=MESSAGES,
-        stream=True,
-        api_base=loopback.api_base(name),
-        api_key="sk-loopback",
-    )
-    with pytest.raises(ConsumerFailed), typedstream.events(stream) as events:
-        for number, _ in enumerate(events, 1):
-            if number == 3:
-                raise ConsumerFailed
-    hung_up(loopback, before, name)
-
-
-async def test_an_exception_in_the_consumer_inside_async_with_closes_the_source_once() -> None:
-    # The async twin of test_drivers' sync test (break and cancellation are there).
-    source = AsyncSource([chunk({"content": "a"}), chunk({"content": "b"}), chunk({}, "stop")])
-    with pytest.raises(ConsumerFailed):
-        async with typedstream.aevents(source) as events:
-            async for _ in events:
-                raise ConsumerFailed
-    assert (source.aclosed, source.closed) == (1, 0)
 
 
 # -- concurrency: normalizers share no state ---------------------------------------------------

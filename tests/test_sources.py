@@ -8,22 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from builders import chunk
-from corpus import Recording, recording, recordings
+from corpus import Recording, ids, recording, recordings
+from helpers import body, call_ids, chunk, collect, mock_transport
 
 import typedstream
-from typedstream import RawChunk, StreamEvent
+from typedstream import RawChunk
 
 RECORDINGS = recordings()
 OK = tuple(r for r in RECORDINGS if not r.is_error)
-
-
-def ids(recs: tuple[Recording, ...]) -> list[str]:
-    return [r.name for r in recs]
-
-
-def collect(source: Any, **options: Any) -> list[StreamEvent]:
-    return list(typedstream.events(source, id_factory=lambda c, i: f"id{c}.{i}", **options))
 
 
 def openai_chunks(rec: Recording) -> list[Any]:
@@ -35,7 +27,9 @@ def openai_chunks(rec: Recording) -> list[Any]:
 
 @pytest.mark.parametrize("rec", OK, ids=ids(OK))
 def test_openai_chunk_objects_give_the_events_of_the_dicts(rec: Recording) -> None:
-    assert collect(openai_chunks(rec)) == collect(rec.chunks())
+    assert collect(openai_chunks(rec), id_factory=call_ids) == collect(
+        rec.chunks(), id_factory=call_ids
+    )
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +51,7 @@ def test_litellm_model_response_stream_objects_give_the_events_of_the_dicts(
     rec: Recording, litellm_types: Any
 ) -> None:
     objects = [litellm_types.ModelResponseStream(**c) for c in rec.chunks()]
-    assert collect(objects) == collect(rec.chunks())
+    assert collect(objects, id_factory=call_ids) == collect(rec.chunks(), id_factory=call_ids)
 
 
 def test_mappings_with_none_valued_keys_read_like_absent_keys() -> None:
@@ -70,45 +64,27 @@ def test_mappings_with_none_valued_keys_read_like_absent_keys() -> None:
         },
         {**chunk({"content": None, "function_call": None}, "stop"), "citations": None},
     ]
-    assert collect(full) == collect(sparse)
+    assert collect(full, id_factory=call_ids) == collect(sparse, id_factory=call_ids)
 
 
 def test_the_done_item_ends_a_mapping_stream() -> None:
-    assert collect([chunk({"content": "a"}), "[DONE]"])[-1] == typedstream.ChoiceFinished(
-        "stop", None
-    )
+    events, error = collect([chunk({"content": "a"}), "[DONE]"], id_factory=call_ids)
+    assert error is None
+    assert events[-1] == typedstream.ChoiceFinished("stop", None)
 
 
 def test_raw_opt_in_carries_each_source_chunk_unchanged_before_its_events() -> None:
     rec = recording("openai_gpt4o_text_usage.sse")
     objects = openai_chunks(rec)
-    events = collect(objects, raw=True)
+    events, error = collect(objects, raw=True, id_factory=call_ids)
+    assert error is None
     raws = [e for e in events if isinstance(e, RawChunk)]
     assert [r.chunk for r in raws] == objects
     assert [r.number for r in raws] == list(range(1, len(objects) + 1))
     assert events[0] == raws[0]
-    assert [e for e in events if not isinstance(e, RawChunk)] == collect(objects)
-
-
-def _transport(body: bytes, closed: list[str]) -> httpx.MockTransport:
-    class Body(httpx.SyncByteStream, httpx.AsyncByteStream):
-        def __iter__(self) -> Any:
-            yield from (body[i : i + 50] for i in range(0, len(body), 50))
-
-        async def __aiter__(self) -> Any:
-            for i in range(0, len(body), 50):
-                yield body[i : i + 50]
-
-        def close(self) -> None:
-            closed.append("close")
-
-        async def aclose(self) -> None:
-            closed.append("aclose")
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=Body())
-
-    return httpx.MockTransport(handler)
+    assert ([e for e in events if not isinstance(e, RawChunk)], None) == collect(
+        objects, id_factory=call_ids
+    )
 
 
 def test_a_real_openai_stream_gives_the_events_of_its_body() -> None:
@@ -117,25 +93,11 @@ def test_a_real_openai_stream_gives_the_events_of_its_body() -> None:
     rec = recording("openai_gpt4o_parallel_tool_calls.sse")
     closed: list[str] = []
     client = openai.OpenAI(
-        api_key="test", http_client=httpx.Client(transport=_transport(rec.body(), closed))
+        api_key="test", http_client=httpx.Client(transport=mock_transport(rec.body(), closed))
     )
     stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
-    assert collect(stream) == collect(rec.body())
+    assert collect(stream, id_factory=call_ids) == collect(rec.body(), id_factory=call_ids)
     assert closed
-
-
-def test_leaving_a_real_openai_stream_early_closes_its_response() -> None:
-    import openai
-
-    rec = recording("openai_gpt4o_text_usage.sse")
-    closed: list[str] = []
-    client = openai.OpenAI(
-        api_key="test", http_client=httpx.Client(transport=_transport(rec.body(), closed))
-    )
-    stream = client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
-    with typedstream.events(stream) as events:
-        next(events)
-    assert closed == ["close"]
 
 
 async def test_a_real_openai_async_stream_gives_the_events_of_its_body() -> None:
@@ -144,9 +106,20 @@ async def test_a_real_openai_async_stream_gives_the_events_of_its_body() -> None
     rec = recording("openai_gpt4o_n3_choices.sse")
     closed: list[str] = []
     client = openai.AsyncOpenAI(
-        api_key="test", http_client=httpx.AsyncClient(transport=_transport(rec.body(), closed))
+        api_key="test", http_client=httpx.AsyncClient(transport=mock_transport(rec.body(), closed))
     )
     stream = await client.chat.completions.create(model="gpt-4o", messages=[], stream=True)
-    got = [e async for e in typedstream.aevents(stream, id_factory=lambda c, i: f"id{c}.{i}")]
-    assert got == collect(rec.body())
+    got = [e async for e in typedstream.aevents(stream, id_factory=call_ids)]
+    assert (got, None) == collect(rec.body(), id_factory=call_ids)
     assert "aclose" in closed
+
+
+def test_a_non_iterable_source_is_a_type_error_at_the_call() -> None:
+    with pytest.raises(TypeError):
+        typedstream.events(42)  # type: ignore[arg-type]
+
+
+async def test_aevents_takes_sync_sources_too() -> None:
+    chunks = [chunk({"content": "a"}), chunk({"content": "b"}), chunk({}, "stop")]
+    got = [e async for e in typedstream.aevents(body(*chunks))]
+    assert got == list(typedstream.events(chunks))

@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from builders import ENVELOPE, body, chunk, run
+from helpers import ENVELOPE, body, chunk, run
 
 import typedstream
 from typedstream import (

@@ -11,13 +11,13 @@ always gives the same case, so a failure is reproduced by its seed alone.
 from __future__ import annotations
 
 import copy
-import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from corpus import Recording, recordings
+from helpers import call_ids, recorded_sse
 
 # Values of every JSON type (and a few that are not JSON at all), to put where they do not belong.
 JUNK_VALUES: tuple[Any, ...] = (
@@ -159,11 +159,6 @@ class _Source:
     body: bytes  # the SSE body: recorded, or rendered from the chunks
 
 
-def _sse(chunks: list[Any]) -> bytes:
-    frames = [f"data: {json.dumps(c, ensure_ascii=False)}\n\n" for c in chunks]
-    return "".join([*frames, "data: [DONE]\n\n"]).encode()
-
-
 _SOURCES: list[_Source] = []
 
 
@@ -172,8 +167,7 @@ def sources() -> list[_Source]:
     if not _SOURCES:
         for rec in recordings():
             chunks = rec.chunks()
-            body = rec.body() if rec.is_sse else _sse(chunks)
-            _SOURCES.append(_Source(rec, chunks, body))
+            _SOURCES.append(_Source(rec, chunks, recorded_sse(rec)))
     return _SOURCES
 
 
@@ -578,7 +572,7 @@ def _make_case(seed: int) -> Case:
         if rng.random() < 0.2
     }
     if rng.random() < 0.7:  # deterministic ids, so sync and async runs can be compared
-        options["id_factory"] = _ids
+        options["id_factory"] = call_ids
     mutations: list[str] = []
     if rng.random() < 0.75:
         kind = rng.choice(("chunks", "chunks", "chunks", "async", "objects"))
@@ -605,7 +599,3 @@ def _make_case(seed: int) -> Case:
         items = body.split(b"\n")
         options["lines"] = True
     return Case(seed, source.recording.name, kind, items, options, mutations)
-
-
-def _ids(choice: int, index: int) -> str:
-    return f"call_fuzz_{choice}_{index}"
