@@ -14,6 +14,8 @@ from ._errors import (
     ProviderError,
     ToolArgumentsError,
     TypedStreamError,
+    UnknownToolError,
+    UsageError,
 )
 from ._events import (
     ArgumentsDelta,
@@ -40,9 +42,8 @@ from ._events import (
 )
 from ._normalizer import Normalizer
 from ._openai_out import ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
-from ._tools import Tool, ToolCall, Tools, UnknownToolError
-
-__version__ = "0.1.0"
+from ._tools import Tool, ToolCall, Tools
+from ._version import __version__ as __version__
 
 __all__ = [
     "Accumulator",
@@ -79,6 +80,7 @@ __all__ = [
     "TypedStreamError",
     "UnknownToolError",
     "Usage",
+    "UsageError",
     "aaccumulate",
     "accumulate",
     "aevents",

@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
+from ._chat_vocab import CHUNK_OBJECT, OPENAI_FINISH_REASONS, is_list, is_map
 from ._errors import bounded_repr
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "Checker",
     "Deviation",
     "check_openai_chunks",
-    "is_list",
-    "is_map",
 ]
 
 OPENAI_USAGE_KEYS: Final[Mapping[str, tuple[str, ...] | None]] = {
@@ -122,7 +121,6 @@ class Deviation:
         return f"{place}: {self.message} [{self.rule}]{where}"
 
 
-_OBJECT: Final = "chat.completion.chunk"
 _ENVELOPE: Final = ("id", "object", "created", "model", "choices")
 _COMPARED: Final = ("id", "created", "model", "system_fingerprint", "service_tier")
 _TOP_KEYS: Final = frozenset(
@@ -135,21 +133,8 @@ _FUNCTION_KEYS: Final = frozenset({"name", "arguments"})
 _LOGPROBS_KEYS: Final = frozenset({"content", "refusal"})
 _TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes", "top_logprobs"})
 _TOP_TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes"})
-_FINISH_REASONS: Final = frozenset(
-    {"stop", "length", "tool_calls", "content_filter", "function_call"}
-)
 _MISSING: Final = object()
 _EMPTY: Final[Mapping[str, Any]] = {}
-
-
-def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
-    """``isinstance(value, Mapping)``, typed for JSON objects."""
-    return isinstance(value, Mapping)
-
-
-def is_list(value: object) -> TypeGuard[list[Any]]:
-    """``isinstance(value, list)``, typed for JSON arrays."""
-    return isinstance(value, list)
 
 
 class _ChoiceState:
@@ -275,12 +260,12 @@ class Checker:
                 valid[key] = value
             else:
                 self.flag("wrong-type", key, value, _wrong(key, value, _JSON_TYPES[kind]))
-        if "object" in valid and valid["object"] != _OBJECT:
+        if "object" in valid and valid["object"] != CHUNK_OBJECT:
             self.flag(
                 "wrong-object",
                 "object",
                 valid["object"],
-                f'object: {_show(valid["object"])}, not "{_OBJECT}"',
+                f'object: {_show(valid["object"])}, not "{CHUNK_OBJECT}"',
             )
         if valid.get("id") == "":
             self.flag("empty-id", "id", "", 'id: "" (an empty response id)')
@@ -386,7 +371,7 @@ class Checker:
                 finish,
                 _wrong("finish_reason", finish, "string"),
             )
-        elif finish not in _FINISH_REASONS:
+        elif finish not in OPENAI_FINISH_REASONS:
             self.flag(
                 "unknown-finish-reason",
                 f"{path}.finish_reason",

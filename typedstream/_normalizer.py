@@ -32,14 +32,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeGuard
+from collections.abc import Mapping
+from typing import Any, Final
 
+from ._chat_vocab import DICT, DONE, FINISH_REASONS, LIST, is_list, is_map, type_name
 from ._errors import (
     ChunkError,
     IncompleteStreamError,
     ProviderError,
     TypedStreamError,
+    UsageError,
     bounded_repr,
 )
 from ._events import (
@@ -64,28 +66,10 @@ from ._events import (
     new_refusal_delta,
     new_text_delta,
 )
+from ._options import IdFactory, ReadOptions
 
 __all__ = ["DONE", "IdFactory", "Normalizer"]
 
-DONE: Final = "[DONE]"
-"""The end-of-stream marker, as an item: ``normalizer.feed("[DONE]")``."""
-
-IdFactory = Callable[[int, int], str]
-"""``id_factory(choice, index) -> id`` for tool calls that arrive without an id."""
-
-FINISH_REASONS: Final[Mapping[str, FinishReason]] = {
-    "stop": "stop",
-    "end_turn": "stop",
-    "stop_sequence": "stop",
-    "length": "length",
-    "max_tokens": "length",
-    "tool_calls": "tool_calls",
-    "tool_use": "tool_calls",
-    "function_call": "function_call",
-    "content_filter": "content_filter",
-    "safety": "content_filter",
-}
-"""Provider finish reasons (lower-cased) and the OpenAI reason each normalizes to."""
 
 # Delta keys whose values must go back to the provider on the next turn.
 _MESSAGE_DATA_KEYS: Final = ("thinking_blocks", "reasoning_details", "provider_specific_fields")
@@ -106,25 +90,6 @@ _NO_PARTS: Final[list[str]] = []
 _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_Choice.by_index`
 
 _OPEN, _DONE_SEEN, _CLOSED, _FAILED = range(4)
-
-
-# Hot paths test `type(value) is _DICT` (`_LIST`) before calling _is_map (_is_list): nearly
-# every value is a dict (a list), and the call would cost more than the rest of the check.
-# (`dict` and `list` typed the way JSON is read, so that the test narrows to that type.)
-_DICT: Final[type[dict[str, Any]]] = dict
-_LIST: Final[type[list[Any]]] = list
-
-
-def _is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
-    return type(value) is dict or isinstance(value, Mapping)
-
-
-def _is_list(value: object) -> TypeGuard[list[Any]]:
-    return type(value) is list or isinstance(value, list)
-
-
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 class _Call:
@@ -233,6 +198,19 @@ class Normalizer:
         self._moderation: dict[str, Any] | None = None
         self._seed: str | None = None
 
+    @classmethod
+    def from_options(cls, options: ReadOptions) -> Normalizer:
+        """A normalizer reading as ``options`` say (its decoding options are not its own)."""
+        return cls(
+            strict=options.strict,
+            assume_complete=options.assume_complete,
+            expect_done=options.expect_done,
+            defer_tool_call_done=options.defer_tool_call_done,
+            done_events=options.done_events,
+            raw=options.raw,
+            id_factory=options.id_factory,
+        )
+
     # -- public interface ------------------------------------------------------------------
 
     @property
@@ -254,7 +232,7 @@ class Normalizer:
         """
         if self._state != _OPEN:
             self._refuse()
-        data = chunk if type(chunk) is _DICT else None  # the usual chunk, read as it is
+        data = chunk if type(chunk) is DICT else None  # the usual chunk, read as it is
         if data is None and type(chunk) is str and chunk.strip() == DONE:
             return self._end(done_marker=True)
         number = self._chunks = self._chunks + 1
@@ -301,7 +279,7 @@ class Normalizer:
 
     def _refuse(self) -> None:
         if self._state == _FAILED:
-            raise RuntimeError("the normalizer raised an error earlier; it takes no more input")
+            raise UsageError("the normalizer raised an error earlier; it takes no more input")
         raise ChunkError("chunk after the end of the stream ([DONE])", self._chunks + 1)
 
     def _chunk(self, data: Mapping[str, Any], n: int, out: list[StreamEvent]) -> None:
@@ -310,14 +288,14 @@ class Normalizer:
             raise ProviderError(error, n)
         usage = data.get("usage")
         if usage is not None:
-            if not _is_map(usage):
-                raise ChunkError(f"'usage' must be an object, got {_type_name(usage)}", n)
+            if not is_map(usage):
+                raise ChunkError(f"'usage' must be an object, got {type_name(usage)}", n)
             if usage:  # LiteLLM once sent `usage: {}` on every chunk (E5)
                 self._usage = dict(usage)
         moderation = data.get("moderation")
         if moderation is not None:
-            if not _is_map(moderation):
-                raise ChunkError(f"'moderation' must be an object, got {_type_name(moderation)}", n)
+            if not is_map(moderation):
+                raise ChunkError(f"'moderation' must be an object, got {type_name(moderation)}", n)
             self._moderation = dict(moderation)
         choices = data.get("choices")
         if choices is None:
@@ -336,7 +314,7 @@ class Normalizer:
                 self._start(data, n, out)
             return  # `choices: null` is skipped (LiteLLM #5165)
         if choices.__class__ is not list:
-            raise ChunkError(f"'choices' must be a list, got {_type_name(choices)}", n)
+            raise ChunkError(f"'choices' must be a list, got {type_name(choices)}", n)
         if not self._started:
             if not choices and usage is None and "prompt_filter_results" in data:
                 return  # Azure's content-filter preamble (F1): not the stream's envelope
@@ -353,7 +331,7 @@ class Normalizer:
             if created.__class__ is float and created.is_integer():
                 created = int(created)
             elif created.__class__ is not int:
-                raise ChunkError(f"'created' must be an integer, got {_type_name(created)}", n)
+                raise ChunkError(f"'created' must be an integer, got {type_name(created)}", n)
         out.append(
             StreamStarted(
                 response_id,
@@ -367,8 +345,8 @@ class Normalizer:
     # -- choice level ----------------------------------------------------------------------
 
     def _choice(self, entry: object, n: int, out: list[StreamEvent]) -> None:
-        if type(entry) is not _DICT and not _is_map(entry):
-            raise ChunkError(f"each of 'choices' must be an object, got {_type_name(entry)}", n)
+        if type(entry) is not DICT and not is_map(entry):
+            raise ChunkError(f"each of 'choices' must be an object, got {type_name(entry)}", n)
         index = entry.get("index")
         if index is None:
             index = 0
@@ -382,9 +360,9 @@ class Normalizer:
         delta = entry.get("delta")
         if delta is None:
             delta = _EMPTY
-        elif type(delta) is not _DICT and not _is_map(delta):
+        elif type(delta) is not DICT and not is_map(delta):
             raise ChunkError(
-                f"choice {index}: 'delta' must be an object, got {_type_name(delta)}", n
+                f"choice {index}: 'delta' must be an object, got {type_name(delta)}", n
             )
         if st.finished:
             self._after_finish(st, delta, entry, n, out)
@@ -422,12 +400,12 @@ class Normalizer:
                     out.append(new_text_delta(content, index))
                     if st.text is not None:
                         st.text.append(content)
-            elif _is_list(content):
+            elif is_list(content):
                 self._content_parts(st, content, n, out)
             else:
                 raise ChunkError(
                     f"choice {index}: 'content' must be a string or a list of parts, "
-                    f"got {_type_name(content)}",
+                    f"got {type_name(content)}",
                     n,
                 )
 
@@ -436,7 +414,7 @@ class Normalizer:
             if refusal is not None:
                 if refusal.__class__ is not str:
                     raise ChunkError(
-                        f"choice {index}: 'refusal' must be a string, got {_type_name(refusal)}",
+                        f"choice {index}: 'refusal' must be a string, got {type_name(refusal)}",
                         n,
                     )
                 if refusal:
@@ -451,9 +429,9 @@ class Normalizer:
 
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
-            if type(tool_calls) is not _LIST and not _is_list(tool_calls):
+            if type(tool_calls) is not LIST and not is_list(tool_calls):
                 raise ChunkError(
-                    f"choice {index}: 'tool_calls' must be a list, got {_type_name(tool_calls)}",
+                    f"choice {index}: 'tool_calls' must be a list, got {type_name(tool_calls)}",
                     n,
                 )
             if len(tool_calls) == 1:  # the usual delta: spare it the enumerate()
@@ -471,7 +449,7 @@ class Normalizer:
         if finish is not None and finish != "":
             if finish.__class__ is not str:
                 raise ChunkError(
-                    f"choice {index}: 'finish_reason' must be a string, got {_type_name(finish)}",
+                    f"choice {index}: 'finish_reason' must be a string, got {type_name(finish)}",
                     n,
                 )
             self._finish(st, finish, n, out)
@@ -481,7 +459,7 @@ class Normalizer:
     ) -> None:
         if type(value) is not str:
             raise ChunkError(
-                f"choice {st.index}: '{key}' must be a string, got {_type_name(value)}", n
+                f"choice {st.index}: '{key}' must be a string, got {type_name(value)}", n
             )
         if value:
             out.append(new_reasoning_delta(value, st.index))
@@ -489,16 +467,16 @@ class Normalizer:
                 st.reasoning.append(value)
 
     def _logprobs(self, st: _Choice, logprobs: object, n: int, out: list[StreamEvent]) -> None:
-        if not _is_map(logprobs):
+        if not is_map(logprobs):
             raise ChunkError(
-                f"choice {st.index}: 'logprobs' must be an object, got {_type_name(logprobs)}", n
+                f"choice {st.index}: 'logprobs' must be an object, got {type_name(logprobs)}", n
             )
         content = logprobs.get("content")
         refusal = logprobs.get("refusal")
         for key, value in (("content", content), ("refusal", refusal)):
-            if value is not None and not _is_list(value):
+            if value is not None and not is_list(value):
                 raise ChunkError(
-                    f"choice {st.index}: 'logprobs.{key}' must be a list, got {_type_name(value)}",
+                    f"choice {st.index}: 'logprobs.{key}' must be a list, got {type_name(value)}",
                     n,
                 )
         if content or refusal:
@@ -509,9 +487,9 @@ class Normalizer:
         # "thinking": [{"type": "text", "text"}]}]. Other part types (references, images)
         # are not text; they reach users through the raw opt-in only.
         for part in parts:
-            if not _is_map(part):
+            if not is_map(part):
                 raise ChunkError(
-                    f"choice {st.index}: a content part must be an object, got {_type_name(part)}",
+                    f"choice {st.index}: a content part must be an object, got {type_name(part)}",
                     n,
                 )
             kind = part.get("type")
@@ -520,7 +498,7 @@ class Normalizer:
                 if text.__class__ is not str:
                     raise ChunkError(
                         f"choice {st.index}: a text part's 'text' must be a string, "
-                        f"got {_type_name(text)}",
+                        f"got {type_name(text)}",
                         n,
                     )
                 if text:
@@ -531,12 +509,12 @@ class Normalizer:
                 thinking = part.get("thinking")
                 if thinking.__class__ is str:
                     self._reasoning(st, thinking, "thinking", n, out)
-                elif _is_list(thinking):
+                elif is_list(thinking):
                     for inner in thinking:
-                        if not _is_map(inner):
+                        if not is_map(inner):
                             raise ChunkError(
                                 f"choice {st.index}: a thinking part must hold objects, "
-                                f"got {_type_name(inner)}",
+                                f"got {type_name(inner)}",
                                 n,
                             )
                         if inner.get("type") == "text":
@@ -544,7 +522,7 @@ class Normalizer:
                 elif thinking is not None:
                     raise ChunkError(
                         f"choice {st.index}: a thinking part's 'thinking' must be a string "
-                        f"or a list, got {_type_name(thinking)}",
+                        f"or a list, got {type_name(thinking)}",
                         n,
                     )
 
@@ -563,12 +541,12 @@ class Normalizer:
                 raise ChunkError(f"choice {st.index}: '{key}' arrived after the choice finished", n)
         tool_calls = delta.get("tool_calls")
         if tool_calls:
-            for call in tool_calls if _is_list(tool_calls) else (tool_calls,):
-                function = call.get("function") if _is_map(call) else call
+            for call in tool_calls if is_list(tool_calls) else (tool_calls,):
+                function = call.get("function") if is_map(call) else call
                 if function is None:
                     continue
                 if (
-                    not _is_map(function)
+                    not is_map(function)
                     or function.get("arguments")
                     or (function.get("name") and not _repeats_known_call(st, call))
                 ):
@@ -576,12 +554,12 @@ class Normalizer:
                         f"choice {st.index}: a tool call arrived after the choice finished", n
                     )
         function_call = delta.get("function_call")
-        if _is_map(function_call) and function_call.get("arguments"):
+        if is_map(function_call) and function_call.get("arguments"):
             raise ChunkError(
                 f"choice {st.index}: 'function_call' arrived after the choice finished", n
             )
         logprobs = entry.get("logprobs")
-        if _is_map(logprobs) and (logprobs.get("content") or logprobs.get("refusal")):
+        if is_map(logprobs) and (logprobs.get("content") or logprobs.get("refusal")):
             raise ChunkError(f"choice {st.index}: logprobs arrived after the choice finished", n)
         for key in _MESSAGE_DATA_KEYS:
             value = delta.get(key)
@@ -593,28 +571,28 @@ class Normalizer:
     def _tool_entry(
         self, st: _Choice, entry: object, position: int, n: int, out: list[StreamEvent]
     ) -> None:
-        if type(entry) is not _DICT and not _is_map(entry):
+        if type(entry) is not DICT and not is_map(entry):
             where = _entry_label(st.index, position)
-            raise ChunkError(f"{where} must be an object, got {_type_name(entry)}", n)
+            raise ChunkError(f"{where} must be an object, got {type_name(entry)}", n)
         provider_index = entry.get("index")
         if provider_index is not None and provider_index.__class__ is not int:
             raise ChunkError(
                 f"{_entry_label(st.index, position)}: 'index' must be an integer, "
-                f"got {_type_name(provider_index)}",
+                f"got {type_name(provider_index)}",
                 n,
             )
         call_id = entry.get("id")
         if call_id is not None and call_id.__class__ is not str:
             raise ChunkError(
                 f"{_entry_label(st.index, position)}: 'id' must be a string, "
-                f"got {_type_name(call_id)}",
+                f"got {type_name(call_id)}",
                 n,
             )
         kind = entry.get("type")
         if kind is not None and kind.__class__ is not str:
             raise ChunkError(
                 f"{_entry_label(st.index, position)}: 'type' must be a string, "
-                f"got {_type_name(kind)}",
+                f"got {type_name(kind)}",
                 n,
             )
         name, arguments = _function_fields(entry.get("function"), st.index, position, n)
@@ -864,23 +842,23 @@ class Normalizer:
 
 
 def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
-    if type(chunk) is _DICT or _is_map(chunk):
+    if type(chunk) is DICT or is_map(chunk):
         return chunk
     dump = getattr(chunk, "model_dump", None)
     if dump is not None:  # `openai` and LiteLLM chunks (pydantic models), read without import
         data = dump(exclude_unset=True, warnings=False)
-        if _is_map(data):
+        if is_map(data):
             return data
     if isinstance(chunk, (str, bytes)):
         raise ChunkError(f"expected a chunk object, got text: {chunk[:60]!r}", n)
-    raise ChunkError(f"expected a chunk (a mapping or a model), got {_type_name(chunk)}", n)
+    raise ChunkError(f"expected a chunk (a mapping or a model), got {type_name(chunk)}", n)
 
 
 def _opt_str(data: Mapping[str, Any], key: str, n: int) -> str | None:
     value = data.get(key)
     if value is None or value.__class__ is str:
         return value
-    raise ChunkError(f"'{key}' must be a string, got {_type_name(value)}", n)
+    raise ChunkError(f"'{key}' must be a string, got {type_name(value)}", n)
 
 
 def _entry_label(choice: int, position: int | None) -> str:
@@ -898,23 +876,23 @@ def _function_fields(
 ) -> tuple[str | None, str | None]:
     if function is None:
         return None, None
-    if type(function) is not _DICT and not _is_map(function):
+    if type(function) is not DICT and not is_map(function):
         raise ChunkError(
             f"{_entry_label(choice, position)}: 'function' must be an object, "
-            f"got {_type_name(function)}",
+            f"got {type_name(function)}",
             n,
         )
     name = function.get("name")
     if name is not None and name.__class__ is not str:
         raise ChunkError(
-            f"{_entry_label(choice, position)}: 'name' must be a string, got {_type_name(name)}",
+            f"{_entry_label(choice, position)}: 'name' must be a string, got {type_name(name)}",
             n,
         )
     arguments = function.get("arguments")
     if arguments is not None and arguments.__class__ is not str:
         raise ChunkError(
             f"{_entry_label(choice, position)}: 'arguments' must be a string, "
-            f"got {_type_name(arguments)}",
+            f"got {type_name(arguments)}",
             n,
         )
     return name or None, arguments
@@ -922,10 +900,10 @@ def _function_fields(
 
 def _repeats_known_call(st: _Choice, entry: object) -> bool:
     """True if a tool-call entry after the finish only repeats a finished call's header."""
-    if not _is_map(entry):
+    if not is_map(entry):
         return False
     function = entry.get("function")
-    name = function.get("name") if _is_map(function) else None
+    name = function.get("name") if is_map(function) else None
     if name.__class__ is not str:
         return False
     call_id = entry.get("id")

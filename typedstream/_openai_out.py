@@ -43,8 +43,15 @@ from collections.abc import (
 from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Final
 
-from ._check import OPENAI_USAGE_KEYS, is_map
-from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
+from ._chat_vocab import CHUNK_OBJECT, DONE_BYTES, is_map
+from ._check import OPENAI_USAGE_KEYS
+from ._errors import (
+    ChunkError,
+    IncompleteStreamError,
+    ProviderError,
+    TypedStreamError,
+    UsageError,
+)
 from ._events import (
     ArgumentsDelta,
     ChoiceFinished,
@@ -81,8 +88,7 @@ __all__ = [
 WireChunk = dict[str, Any]
 """One chunk as OpenAI sends it: a JSON-ready dict."""
 
-_OBJECT: Final = "chat.completion.chunk"
-_DONE_FRAME: Final = b"data: [DONE]\n\n"
+_DONE_FRAME: Final = b"data: " + DONE_BYTES + b"\n\n"
 
 # Role-chunk deltas by what the choice starts with (openai-stream-semantics.md §4.1).
 _ROLE_TEXT: Final[Mapping[str, Any]] = {"role": "assistant", "content": "", "refusal": None}
@@ -143,7 +149,7 @@ class ChunkWriter:
     ``created`` as ``0``.
 
     Raises:
-        ValueError: from :meth:`write`, for events that break the event contract (a fragment
+        UsageError: from :meth:`write`, for events that break the event contract (a fragment
             for a call that never started or is already done, content after a choice's
             finish, a second :class:`~typedstream.StreamStarted`).
     """
@@ -187,7 +193,7 @@ class ChunkWriter:
             return []
         if isinstance(event, StreamStarted):
             if self._started:
-                raise ValueError("a second StreamStarted: one writer serializes one stream")
+                raise UsageError("a second StreamStarted: one writer serializes one stream")
             self._start(event)
             return []
         if not self._started:  # events made by hand may omit StreamStarted
@@ -255,7 +261,7 @@ class ChunkWriter:
             model = event.model or ""
         envelope: dict[str, Any] = {
             "id": response_id,
-            "object": _OBJECT,
+            "object": CHUNK_OBJECT,
             "created": created,
             "model": model,
         }
@@ -285,7 +291,7 @@ class ChunkWriter:
         if st is None:
             st = self._choices[index] = _Choice(index)
         elif st.finished:
-            raise ValueError(f"{type(event).__name__} for choice {index} after its finish")
+            raise UsageError(f"{type(event).__name__} for choice {index} after its finish")
         return st
 
     def _open(self, st: _Choice, role_delta: Mapping[str, Any], out: list[WireChunk]) -> None:
@@ -348,7 +354,7 @@ class ChunkWriter:
     def _call_started(self, event: ToolCallStarted, out: list[WireChunk]) -> None:
         st = self._choice(event.choice, event)
         if event.index in st.calls:
-            raise ValueError(f"tool call {event.index} of choice {st.index} started twice")
+            raise UsageError(f"tool call {event.index} of choice {st.index} started twice")
         self._flush_logprobs(st, out)
         call = _Call(len(st.calls), event.legacy)
         st.calls[event.index] = call
@@ -384,12 +390,12 @@ class ChunkWriter:
         st = self._choice(event.choice, event)
         call = st.calls.get(event.index)
         if call is None:
-            raise ValueError(
+            raise UsageError(
                 f"ArgumentsDelta for tool call {event.index} of choice {st.index} "
                 "before its ToolCallStarted"
             )
         if call.done:
-            raise ValueError(
+            raise UsageError(
                 f"ArgumentsDelta for tool call {event.index} of choice {st.index} after its "
                 "ToolCallDone"
             )
@@ -412,7 +418,7 @@ class ChunkWriter:
         st = self._choice(event.choice, event)
         call = st.calls.get(event.index)
         if call is None:
-            raise ValueError(
+            raise UsageError(
                 f"{type(event).__name__} for tool call {event.index} of choice {st.index} "
                 "before its ToolCallStarted"
             )

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from typing import Final
 
+from ._chat_vocab import BOM
+
 __all__ = ["SSEDecoder", "SSEEvent"]
 
 SSEEvent = tuple["str | None", bytes]
 """``(event name or None, data)`` of one dispatched event."""
 
-_BOM: Final = b"\xef\xbb\xbf"
 _KNOWN: Final = frozenset({b"event", b"data", b"id", b"retry"})
 _SHOWN: Final = 40  # bytes of a non-SSE line quoted in the problem
 
@@ -105,7 +106,7 @@ class SSEDecoder:
         too_long = len(piece) > self.limit and self._too_long(lines)
         if self._fresh and lines:
             self._fresh = False
-            if lines[0].startswith(_BOM):
+            if lines[0].startswith(BOM):
                 lines[0] = lines[0][3:]
         out: list[SSEEvent] = []
         data = self._data
@@ -139,7 +140,7 @@ class SSEDecoder:
             return []
         if self._fresh:
             self._fresh = False
-            if line.startswith(_BOM):
+            if line.startswith(BOM):
                 line = line[3:]
         line = line.rstrip(b"\r\n")
         if line.startswith(b"data:"):
