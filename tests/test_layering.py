@@ -25,7 +25,6 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "_sse",
                 "_chat_reader",
-                "_normalizer",
                 "_reader",
                 "_check",
                 "_openai_out",

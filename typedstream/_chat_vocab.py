@@ -21,6 +21,7 @@ __all__ = [
     "FINISH_REASONS",
     "LIST",
     "OPENAI_FINISH_REASONS",
+    "is_done_marker",
     "is_list",
     "is_map",
     "type_name",
@@ -63,6 +64,11 @@ def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
 def is_list(value: object) -> TypeGuard[list[Any]]:
     """``isinstance(value, list)``, typed for JSON arrays."""
     return type(value) is list or isinstance(value, list)
+
+
+def is_done_marker(item: object) -> bool:
+    """Whether an item is the ``"[DONE]"`` marker (surrounding whitespace allowed)."""
+    return isinstance(item, str) and item.strip() == DONE
 
 
 def type_name(value: object) -> str:

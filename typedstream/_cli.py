@@ -38,12 +38,12 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
+from ._chat_reader import ChatReader
 from ._chat_vocab import BOM, DONE
 from ._check import RULES, SSE_RULES, Checker, Deviation
 from ._display import event_text
 from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
 from ._events import StreamEvent
-from ._normalizer import Normalizer
 from ._options import MAX_CHUNK_BYTES, ReadOptions
 from ._reader import Decoder, Feeder
 
@@ -555,7 +555,7 @@ def check_source(
     """
     report = Report(source.name, source.format, partial, examples, rules, ignore)
     checker = Checker(report.add)
-    normalizer = Normalizer(expect_done=True)
+    normalizer = ChatReader(expect_done=True)
     decoder = source.decoder(max_chunk_bytes)
     feed = normalizer.feed
 

@@ -1,6 +1,6 @@
 """Exact OpenAI chunks from typed events: ``to_openai_chunks()``, ``to_sse()`` and async twins.
 
-How it works. :class:`ChunkWriter` is a sans-IO state machine: ``write(event)`` takes one
+How it works. :class:`ChatWriter` is a sans-IO state machine: ``write(event)`` takes one
 :data:`~typedstream.StreamEvent` and returns the wire chunks (plain JSON-ready dicts, in the
 key order OpenAI sends) that the event completes; ``close()`` returns what is still held at
 the end. There is no lookahead: a chunk is written as soon as its event arrives. The one
@@ -76,7 +76,7 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionChunk
 
 __all__ = [
-    "ChunkWriter",
+    "ChatWriter",
     "ato_openai_chunks",
     "ato_sse",
     "error_payload",
@@ -126,7 +126,7 @@ class _Choice:
         self.logprobs: dict[str, Any] | None = None  # held for the next fragment
 
 
-class ChunkWriter:
+class ChatWriter:
     """Sans-IO writer: typed events in, OpenAI wire chunks (dicts) out.
 
     Feed it the events of one stream in order with :meth:`write` and call :meth:`close` at
@@ -563,7 +563,7 @@ def to_openai_chunks(
     yielded. Leaving the loop early closes ``events``.
     """
     cls = _chunk_model()
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -585,7 +585,7 @@ def ato_openai_chunks(
     """The async twin of :func:`to_openai_chunks` (same options, same chunks), normally over
     ``typedstream.aevents(source)``. Leaving the loop early closes ``events``."""
     cls = _chunk_model()
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -617,7 +617,7 @@ def to_sse(
 
     The other options are those of :func:`to_openai_chunks`.
     """
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -639,7 +639,7 @@ def ato_sse(
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`to_sse` (same options, same bytes), normally over
     ``typedstream.aevents(source)``; e.g. the body of a Starlette ``StreamingResponse``."""
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -653,7 +653,7 @@ def ato_sse(
 # what they yield, and close it (and so the events) when they are left early.
 
 
-def _wire(events: Iterable[StreamEvent], writer: ChunkWriter) -> Generator[WireChunk, None, None]:
+def _wire(events: Iterable[StreamEvent], writer: ChatWriter) -> Generator[WireChunk, None, None]:
     items = iter(events)
     try:
         for event in items:
@@ -664,7 +664,7 @@ def _wire(events: Iterable[StreamEvent], writer: ChunkWriter) -> Generator[WireC
 
 
 async def _awire(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ChunkWriter
+    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ChatWriter
 ) -> AsyncGenerator[WireChunk, None]:
     items = aiter(events) if isinstance(events, AsyncIterable) else _from_sync(iter(events))
     try:

@@ -7,19 +7,16 @@ Each option is documented once, on :func:`typedstream.events` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
 from ._errors import UsageError
+from ._state import IdFactory
 
 __all__ = ["MAX_CHUNK_BYTES", "IdFactory", "ReadOptions"]
 
 MAX_CHUNK_BYTES: Final = 16 * 1024 * 1024
 """The default limit on one SSE line, one SSE event's data and one JSON line, in bytes."""
-
-IdFactory = Callable[[int, int], str]
-"""``id_factory(choice, index) -> id`` for tool calls that arrive without an id."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,11 +29,11 @@ from typing import Any, Final, TypeVar
 
 import jiter
 
+from ._chat_reader import ChatReader
 from ._chat_vocab import BOM, DONE, DONE_BYTES
 from ._errors import ChunkError, IncompleteStreamError, TypedStreamError
 from ._events import StreamEvent
 from ._json import loads
-from ._normalizer import Normalizer
 from ._options import MAX_CHUNK_BYTES, ReadOptions, check_limit
 from ._sse import SSEDecoder
 
@@ -258,7 +258,7 @@ def _cut(data: bytes) -> bool:
 
 
 class Feeder:
-    """Feed source items of any supported kind to one :class:`Normalizer`.
+    """Feed source items of any supported kind to one :class:`~typedstream.Normalizer`.
 
     Args:
         options: How the stream is read; ``lines`` and ``max_chunk_bytes`` are the
@@ -270,12 +270,10 @@ class Feeder:
     __slots__ = ("decoder", "done", "error", "lines", "max_chunk_bytes", "normalizer")
 
     def __init__(self, options: ReadOptions, *, decoder: Decoder | None = None) -> None:
-        normalizer = self.normalizer = Normalizer.from_options(options)
+        self.normalizer = ChatReader.from_options(options)
         self.lines = options.lines
         self.max_chunk_bytes = options.max_chunk_bytes
         self.decoder = decoder
-        if decoder is not None:
-            normalizer.expect_done = True  # a recorded body: a choice left open was cut off
         self.done = False  # "[DONE]" seen (or an error is pending): the driver stops reading
         self.error: TypedStreamError | None = None  # raised by close(), after earlier events
 
@@ -294,7 +292,6 @@ class Feeder:
                     max_chunk_bytes=self.max_chunk_bytes,
                     chunks=self.normalizer.chunks,
                 )
-                self.normalizer.expect_done = True
             if len(raw) > _WINDOW and not self.lines:
                 return self._windows(decoder, raw)
             out: list[StreamEvent] = []
@@ -336,7 +333,9 @@ class Feeder:
             if self.decoder.done:
                 yield from self._done()
         if not self.done:
-            yield from self.normalizer.close()
+            # Raw text (SSE or a recorded body) marks its end with [DONE]: a choice left
+            # open there was cut off, even if only text was pending.
+            yield from self.normalizer.close(expect_done=self.decoder is not None)
 
     def _windows(self, decoder: Decoder, raw: bytes) -> Iterator[StreamEvent]:
         # A long piece (a whole body) gives its events a window at a time: never all held.
