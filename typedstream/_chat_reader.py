@@ -299,22 +299,13 @@ class ChatReader:
     def _choice(self, entry: object, n: int, out: list[StreamEvent]) -> None:
         if type(entry) is not DICT and not is_map(entry):
             raise ChunkError(f"each of 'choices' must be an object, got {type_name(entry)}", n)
-        index = entry.get("index")
-        if index is None:
-            index = 0
-        elif index.__class__ is not int or index < 0:
-            raise ChunkError(
-                f"'choices[].index' must be a non-negative integer, got {bounded_repr(index)}", n
-            )
-        ch = self._choices.get(index)
-        if ch is None:
-            ch = self._choices[index] = _ChatChoice(self._state.choice(index))
+        ch = self._choice_of(entry.get("index"), n)
         delta = entry.get("delta")
         if delta is None:
             delta = _EMPTY
         elif type(delta) is not DICT and not is_map(delta):
             raise ChunkError(
-                f"choice {index}: 'delta' must be an object, got {type_name(delta)}", n
+                f"choice {ch.st.index}: 'delta' must be an object, got {type_name(delta)}", n
             )
         if ch.st.finished:
             self._after_finish(ch, delta, entry, n, out)
@@ -342,6 +333,19 @@ class ChatReader:
         finish = entry.get("finish_reason")
         if finish is not None and finish != "":
             self._finish(ch.st, finish, n, out)
+
+    def _choice_of(self, index: Any, n: int) -> _ChatChoice:
+        """The choice ``choices[].index`` names (missing: 0), begun on first use."""
+        if index is None:
+            index = 0
+        elif index.__class__ is not int or index < 0:
+            raise ChunkError(
+                f"'choices[].index' must be a non-negative integer, got {bounded_repr(index)}", n
+            )
+        ch = self._choices.get(index)
+        if ch is None:
+            ch = self._choices[index] = _ChatChoice(self._state.choice(index))
+        return ch
 
     def _role_and_reasoning(
         self, ch: _ChatChoice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]

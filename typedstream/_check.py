@@ -426,7 +426,20 @@ class Checker:
 
     def delta(self, st: _ChoiceState, delta: Mapping[str, Any], first: bool, path: str) -> None:
         self.unknown_keys(delta, _DELTA_KEYS, path)
-        role = delta.get("role", _MISSING)
+        self.role(delta.get("role", _MISSING), first, path)
+        self.texts(delta, first, path)
+        for key in ("tool_calls", "function_call"):
+            value = delta.get(key, _MISSING)
+            if value is None:
+                self.flag("null-key", f"{path}.{key}", None, _null(key))
+        tool_calls = delta.get("tool_calls")
+        if tool_calls is not None:
+            self.tool_calls(st, tool_calls, f"{path}.tool_calls")
+        function_call = delta.get("function_call")
+        if function_call is not None:
+            self.function_call(st, function_call, f"{path}.function_call")
+
+    def role(self, role: object, first: bool, path: str) -> None:
         if first:
             if role is _MISSING:
                 self.flag("role-missing", path, None, "no role on the first chunk of the choice")
@@ -444,6 +457,8 @@ class Checker:
                 )
         if role is not _MISSING and role is not None and role != "assistant":
             self.flag("wrong-role", f"{path}.role", role, f'role: {_show(role)}, not "assistant"')
+
+    def texts(self, delta: Mapping[str, Any], first: bool, path: str) -> None:
         for key in ("content", "refusal"):
             value = delta.get(key, _MISSING)
             if value is _MISSING or value is None:
@@ -463,16 +478,6 @@ class Checker:
                 self.flag(
                     "empty-fragment", f"{path}.{key}", value, f'{key}: "" (an empty fragment)'
                 )
-        for key in ("tool_calls", "function_call"):
-            value = delta.get(key, _MISSING)
-            if value is None:
-                self.flag("null-key", f"{path}.{key}", None, _null(key))
-        tool_calls = delta.get("tool_calls")
-        if tool_calls is not None:
-            self.tool_calls(st, tool_calls, f"{path}.tool_calls")
-        function_call = delta.get("function_call")
-        if function_call is not None:
-            self.function_call(st, function_call, f"{path}.function_call")
 
     # -- tool calls ------------------------------------------------------------------------
 

@@ -568,23 +568,9 @@ def check_source(
         checker.chunk(chunk)  # after the normalizer: an error payload is not checked
         return _NOTHING
 
-    out: list[object] = []
     checked = 0
     try:
-        try:
-            for piece in source.pieces:
-                decoder.feed(piece, sink, out)
-                if decoder.done:
-                    break
-            else:
-                decoder.close(sink, out)
-            if decoder.done:
-                report.done = True
-                normalizer.feed(DONE)
-            elif not partial:
-                normalizer.close()
-        finally:
-            source.close()  # what follows [DONE] or the error is not read
+        _read_to_the_end(source, decoder, sink, normalizer, report)
     except ProviderError as exc:
         report.error = exc
     except IncompleteStreamError as exc:
@@ -604,6 +590,32 @@ def check_source(
     else:
         report.chunks = checked or checker.n
     return report
+
+
+def _read_to_the_end(
+    source: Source,
+    decoder: Decoder,
+    sink: Callable[[object], list[object]],
+    normalizer: ChatReader,
+    report: Report,
+) -> None:
+    """Decode ``source`` into ``sink`` up to ``[DONE]`` or its end, then end the stream
+    (unless the input is only a prefix); the source is closed whatever happens."""
+    out: list[object] = []
+    try:
+        for piece in source.pieces:
+            decoder.feed(piece, sink, out)
+            if decoder.done:
+                break
+        else:
+            decoder.close(sink, out)
+        if decoder.done:
+            report.done = True
+            normalizer.feed(DONE)
+        elif not report.partial:
+            normalizer.close()
+    finally:
+        source.close()  # what follows [DONE] or the error is not read
 
 
 def run_check(args: argparse.Namespace) -> int:

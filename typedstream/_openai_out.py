@@ -220,7 +220,12 @@ class ChatWriter:
             st.logprobs = {"content": event.content, "refusal": event.refusal}
         elif isinstance(event, ChoiceFinished):
             self._finish(event, out)
-        elif isinstance(event, ReasoningDelta):
+        else:
+            self._write_rare(event, out)
+        return out
+
+    def _write_rare(self, event: StreamEvent, out: list[WireChunk]) -> None:
+        if isinstance(event, ReasoningDelta):
             if self._keep_extensions and event.text:
                 self._extension(event.choice, {"reasoning_content": event.text}, event, out)
         elif isinstance(event, ProviderData):
@@ -235,7 +240,6 @@ class ChatWriter:
             self._flush_all(out)
             out.append({**self._envelope, "choices": [], "moderation": event.moderation})
         # TextDone, ReasoningDone, RefusalDone: the fragments already carried the text.
-        return out
 
     def close(self) -> list[WireChunk]:
         """The events ended: return what is still held (logprobs with no fragment after them)."""
