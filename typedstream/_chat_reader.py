@@ -299,7 +299,10 @@ class ChatReader:
     def _choice(self, entry: object, n: int, out: list[StreamEvent]) -> None:
         if type(entry) is not DICT and not is_map(entry):
             raise ChunkError(f"each of 'choices' must be an object, got {type_name(entry)}", n)
-        ch = self._choice_of(entry.get("index"), n)
+        index: Any = entry.get("index")
+        ch = self._choices.get(index) if index.__class__ is int else None
+        if ch is None:  # a new choice, or an index to check (only valid ones are kept)
+            ch = self._choice_of(index, n)
         delta = entry.get("delta")
         if delta is None:
             delta = _EMPTY
@@ -320,18 +323,20 @@ class ChatReader:
             self._logprobs(ch.st, logprobs, n, out)
         content = delta.get("content")
         if content is not None:
-            self._content(ch.st, content, n, out)
+            if content.__class__ is str:  # the usual delta: a text fragment
+                if content:
+                    self._state.text(ch.st, content, out)
+            else:
+                self._content(ch.st, content, n, out)
         if rare:
             self._refusal_and_data(ch.st, delta, n, out)
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
             self._tool_calls(ch, tool_calls, n, out)
         if rare:
-            function_call = delta.get("function_call")
-            if function_call is not None:
-                self._legacy_entry(ch, function_call, n, out)
+            self._legacy_entry(ch, delta.get("function_call"), n, out)
         finish = entry.get("finish_reason")
-        if finish is not None and finish != "":
+        if finish is not None:
             self._finish(ch.st, finish, n, out)
 
     def _choice_of(self, index: Any, n: int) -> _ChatChoice:
@@ -367,10 +372,7 @@ class ChatReader:
             self._reasoning(ch.st, other, "reasoning", n, out)
 
     def _content(self, st: Choice, content: Any, n: int, out: list[StreamEvent]) -> None:
-        if content.__class__ is str:
-            if content:
-                self._state.text(st, content, out)
-        elif is_list(content):
+        if is_list(content):
             self._content_parts(st, content, n, out)
         else:
             raise ChunkError(
@@ -466,6 +468,8 @@ class ChatReader:
             )
 
     def _finish(self, st: Choice, raw: object, n: int, out: list[StreamEvent]) -> None:
+        if raw == "":  # counts as none
+            return
         if raw.__class__ is not str:
             raise ChunkError(
                 f"choice {st.index}: 'finish_reason' must be a string, got {type_name(raw)}", n
@@ -551,6 +555,8 @@ class ChatReader:
                     self._state.provider_data(st, key, value, call.index, out)
 
     def _legacy_entry(self, ch: _ChatChoice, entry: object, n: int, out: list[StreamEvent]) -> None:
+        if entry is None:  # the delta has no legacy call
+            return
         name, arguments = _function_fields(entry, ch.st.index, None, n)
         call = self._resolve(ch, _LEGACY, None, name, True, n, out)
         self._apply(ch, call, None, name, arguments, None, n, out)
