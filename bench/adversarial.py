@@ -31,7 +31,7 @@ from adversarial_cases_cli import cli_detection_case  # noqa: E402  (bench/, nex
 
 import typedstream  # noqa: E402
 from typedstream import Normalizer, ProviderData, StreamEvent  # noqa: E402
-from typedstream._openai_out import ChunkWriter  # noqa: E402
+from typedstream._openai_out import ChatWriter  # noqa: E402
 
 Thunk = Callable[[], object]
 Case = Callable[[int], Thunk]
@@ -74,7 +74,7 @@ def writer_deferred_calls_case(size: int) -> Thunk:
     events: list[StreamEvent] = list(typedstream.events(chunks, defer_tool_call_done=True))
 
     def run() -> object:
-        writer = ChunkWriter()
+        writer = ChatWriter()
         written = 0
         for event in events:
             written += len(writer.write(event))

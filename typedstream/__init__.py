@@ -6,6 +6,7 @@ the parts that need them import them on first use.
 """
 
 from ._accumulate import Accumulator, PartialMode, aaccumulate, accumulate
+from ._chat_reader import ChatReader
 from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
 from ._errors import (
@@ -14,6 +15,8 @@ from ._errors import (
     ProviderError,
     ToolArgumentsError,
     TypedStreamError,
+    UnknownToolError,
+    UsageError,
 )
 from ._events import (
     ArgumentsDelta,
@@ -38,16 +41,19 @@ from ._events import (
     event_from_json,
     event_to_json,
 )
-from ._normalizer import Normalizer
-from ._openai_out import ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
-from ._tools import Tool, ToolCall, Tools, UnknownToolError
+from ._openai_out import ChatWriter, ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
+from ._tools import Tool, ToolCall, Tools
+from ._version import __version__ as __version__
 
-__version__ = "0.1.0"
+Normalizer = ChatReader
+"""The chat reader under its established name: :class:`ChatReader`."""
 
 __all__ = [
     "Accumulator",
     "ArgumentsDelta",
     "AsyncEventStream",
+    "ChatReader",
+    "ChatWriter",
     "ChoiceFinished",
     "ChunkError",
     "Deviation",
@@ -79,6 +85,7 @@ __all__ = [
     "TypedStreamError",
     "UnknownToolError",
     "Usage",
+    "UsageError",
     "aaccumulate",
     "accumulate",
     "aevents",

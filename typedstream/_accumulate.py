@@ -196,24 +196,28 @@ class Accumulator:
             case ToolCallStarted():
                 call = self._choice(event.choice).call(event.index)
                 call.id, call.name, call.legacy = event.id, event.name, event.legacy
-            case ToolCallDone():
-                call = self._choice(event.choice).call(event.index)
-                call.id, call.name, call.legacy = event.id, event.name, event.legacy
-                call.done = True
-                if call.arguments.get() != event.arguments:  # the event's text is the call
-                    call.arguments.set(event.arguments)
-                    call.partial = None
-            case ToolCallIncomplete():
-                call = self._choice(event.choice).call(event.index)
-                call.id, call.name, call.legacy = event.id, event.name, event.legacy
-                call.cut = event
-                if call.arguments.get() != event.arguments:
-                    call.arguments.set(event.arguments)
-                    call.partial = None
+            case ToolCallDone() | ToolCallIncomplete():
+                self._call_closed(event)
             case ChoiceFinished():
                 st = self._choice(event.choice)
                 if st.finish is None:
                     st.finish = event.reason
+            case _:
+                self._add_rare(event)
+
+    def _call_closed(self, event: ToolCallDone | ToolCallIncomplete) -> None:
+        call = self._choice(event.choice).call(event.index)
+        call.id, call.name, call.legacy = event.id, event.name, event.legacy
+        if isinstance(event, ToolCallDone):
+            call.done = True
+        else:
+            call.cut = event
+        if call.arguments.get() != event.arguments:  # the event's text is the call
+            call.arguments.set(event.arguments)
+            call.partial = None
+
+    def _add_rare(self, event: object) -> None:
+        match event:
             case StreamStarted():
                 self._started = event
             case ProviderData():

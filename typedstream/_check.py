@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TypeGuard
+from typing import Any, Final
 
+from ._chat_vocab import CHUNK_OBJECT, OPENAI_FINISH_REASONS, is_list, is_map
 from ._errors import bounded_repr
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "Checker",
     "Deviation",
     "check_openai_chunks",
-    "is_list",
-    "is_map",
 ]
 
 OPENAI_USAGE_KEYS: Final[Mapping[str, tuple[str, ...] | None]] = {
@@ -122,7 +121,6 @@ class Deviation:
         return f"{place}: {self.message} [{self.rule}]{where}"
 
 
-_OBJECT: Final = "chat.completion.chunk"
 _ENVELOPE: Final = ("id", "object", "created", "model", "choices")
 _COMPARED: Final = ("id", "created", "model", "system_fingerprint", "service_tier")
 _TOP_KEYS: Final = frozenset(
@@ -135,21 +133,8 @@ _FUNCTION_KEYS: Final = frozenset({"name", "arguments"})
 _LOGPROBS_KEYS: Final = frozenset({"content", "refusal"})
 _TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes", "top_logprobs"})
 _TOP_TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes"})
-_FINISH_REASONS: Final = frozenset(
-    {"stop", "length", "tool_calls", "content_filter", "function_call"}
-)
 _MISSING: Final = object()
 _EMPTY: Final[Mapping[str, Any]] = {}
-
-
-def is_map(value: object) -> TypeGuard[Mapping[str, Any]]:
-    """``isinstance(value, Mapping)``, typed for JSON objects."""
-    return isinstance(value, Mapping)
-
-
-def is_list(value: object) -> TypeGuard[list[Any]]:
-    """``isinstance(value, list)``, typed for JSON arrays."""
-    return isinstance(value, list)
 
 
 class _ChoiceState:
@@ -275,12 +260,12 @@ class Checker:
                 valid[key] = value
             else:
                 self.flag("wrong-type", key, value, _wrong(key, value, _JSON_TYPES[kind]))
-        if "object" in valid and valid["object"] != _OBJECT:
+        if "object" in valid and valid["object"] != CHUNK_OBJECT:
             self.flag(
                 "wrong-object",
                 "object",
                 valid["object"],
-                f'object: {_show(valid["object"])}, not "{_OBJECT}"',
+                f'object: {_show(valid["object"])}, not "{CHUNK_OBJECT}"',
             )
         if valid.get("id") == "":
             self.flag("empty-id", "id", "", 'id: "" (an empty response id)')
@@ -386,7 +371,7 @@ class Checker:
                 finish,
                 _wrong("finish_reason", finish, "string"),
             )
-        elif finish not in _FINISH_REASONS:
+        elif finish not in OPENAI_FINISH_REASONS:
             self.flag(
                 "unknown-finish-reason",
                 f"{path}.finish_reason",
@@ -441,7 +426,20 @@ class Checker:
 
     def delta(self, st: _ChoiceState, delta: Mapping[str, Any], first: bool, path: str) -> None:
         self.unknown_keys(delta, _DELTA_KEYS, path)
-        role = delta.get("role", _MISSING)
+        self.role(delta.get("role", _MISSING), first, path)
+        self.texts(delta, first, path)
+        for key in ("tool_calls", "function_call"):
+            value = delta.get(key, _MISSING)
+            if value is None:
+                self.flag("null-key", f"{path}.{key}", None, _null(key))
+        tool_calls = delta.get("tool_calls")
+        if tool_calls is not None:
+            self.tool_calls(st, tool_calls, f"{path}.tool_calls")
+        function_call = delta.get("function_call")
+        if function_call is not None:
+            self.function_call(st, function_call, f"{path}.function_call")
+
+    def role(self, role: object, first: bool, path: str) -> None:
         if first:
             if role is _MISSING:
                 self.flag("role-missing", path, None, "no role on the first chunk of the choice")
@@ -459,6 +457,8 @@ class Checker:
                 )
         if role is not _MISSING and role is not None and role != "assistant":
             self.flag("wrong-role", f"{path}.role", role, f'role: {_show(role)}, not "assistant"')
+
+    def texts(self, delta: Mapping[str, Any], first: bool, path: str) -> None:
         for key in ("content", "refusal"):
             value = delta.get(key, _MISSING)
             if value is _MISSING or value is None:
@@ -478,16 +478,6 @@ class Checker:
                 self.flag(
                     "empty-fragment", f"{path}.{key}", value, f'{key}: "" (an empty fragment)'
                 )
-        for key in ("tool_calls", "function_call"):
-            value = delta.get(key, _MISSING)
-            if value is None:
-                self.flag("null-key", f"{path}.{key}", None, _null(key))
-        tool_calls = delta.get("tool_calls")
-        if tool_calls is not None:
-            self.tool_calls(st, tool_calls, f"{path}.tool_calls")
-        function_call = delta.get("function_call")
-        if function_call is not None:
-            self.function_call(st, function_call, f"{path}.function_call")
 
     # -- tool calls ------------------------------------------------------------------------
 

@@ -38,15 +38,17 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
+from ._chat_reader import ChatReader
+from ._chat_vocab import BOM, DONE
 from ._check import RULES, SSE_RULES, Checker, Deviation
+from ._display import event_text
 from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
 from ._events import StreamEvent
-from ._normalizer import DONE, Normalizer
-from ._reader import MAX_CHUNK_BYTES, Decoder, Feeder
+from ._options import MAX_CHUNK_BYTES, ReadOptions
+from ._reader import Decoder, Feeder
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.text import Text
 
 __all__ = ["EXIT_CODES", "main"]
 
@@ -72,7 +74,6 @@ EXIT_CODES: Final[Mapping[int, str]] = {
 # In the order the worst file decides the exit code of `check` over several files.
 _SEVERITY: Final = (EXIT_INPUT, EXIT_DEVIATES, EXIT_PROVIDER_ERROR, EXIT_CUT_OFF, EXIT_OK)
 _PIECE: Final = 1 << 16
-_BOM: Final = b"\xef\xbb\xbf"
 _BLANKS: Final = b" \t\r\n"
 _SSE_STARTS: Final = (b"data:", b"event:", b"id:", b"retry:", b":")
 _NOTHING: Final[list[object]] = []
@@ -80,26 +81,6 @@ _NOTHING: Final[list[object]] = []
 Format = Literal["sse", "jsonl"]
 _FORMATS: Final[Mapping[str, Format]] = {"sse": "sse", "jsonl": "jsonl"}
 _SUFFIXES: Final[Mapping[str, Format]] = {".sse": "sse", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-
-_STYLES: Final = {
-    "stream_started": "bold blue",
-    "text_delta": "bold green",
-    "reasoning_delta": "bold magenta",
-    "refusal_delta": "bold red",
-    "tool_call_started": "bold cyan",
-    "arguments_delta": "cyan",
-    "tool_call_done": "bold yellow",
-    "tool_call_incomplete": "bold red",
-    "text_done": "green",
-    "reasoning_done": "magenta",
-    "refusal_done": "red",
-    "logprobs": "dim",
-    "provider_data": "magenta",
-    "choice_finished": "bold blue",
-    "usage": "blue",
-    "moderation": "blue",
-    "raw_chunk": "dim",
-}
 
 
 class InputError(Exception):
@@ -253,12 +234,12 @@ class Sniffer:
         self.scanned += len(piece)
         if not self._started:
             piece = self._lead + piece
-            if len(piece) < len(_BOM) and _BOM.startswith(piece):
+            if len(piece) < len(BOM) and BOM.startswith(piece):
                 self._lead = piece
                 return None
             self._started = True
             self._lead = b""
-            piece = piece.removeprefix(_BOM)
+            piece = piece.removeprefix(BOM)
         if not self.kept:
             rest = piece.lstrip(_BLANKS)
             blank = len(piece) - len(rest)
@@ -347,18 +328,6 @@ class Output:
         self.stream.flush()
 
 
-def event_text(event: StreamEvent) -> Text:
-    """An event as rich text: its class name styled by kind, its fields highlighted."""
-    from rich.highlighter import ReprHighlighter
-    from rich.text import Text
-
-    name = type(event).__name__
-    values = Text(repr(event)[len(name) + 1 : -1])  # the dataclass repr: `Name(field=…, …)`
-    ReprHighlighter().highlight(values)
-    style = _STYLES.get(event.kind, "bold")
-    return Text.assemble((name, style), "(", values, ")")
-
-
 def _isatty(stream: TextIO) -> bool:
     try:
         return stream.isatty()
@@ -422,15 +391,16 @@ def _events_of(
 ) -> Iterator[StreamEvent]:
     """The events of ``source``: the library's decoder and normalizer, as ``events()`` runs
     them (the file is the transport: a choice it leaves open was cut off, in either format)."""
-    normalizer = Normalizer(
+    options = ReadOptions(
         strict=args.strict,
         assume_complete=args.assume_complete,
         expect_done=True,
         defer_tool_call_done=args.defer_tool_call_done,
         raw=raw,
         done_events=done_events,
+        max_chunk_bytes=args.max_chunk_bytes,
     )
-    feeder = Feeder(normalizer, decoder=source.decoder(args.max_chunk_bytes))
+    feeder = Feeder(options, decoder=source.decoder(options.max_chunk_bytes))
     for piece in source.pieces:
         yield from feeder.item(piece)
         if feeder.done:
@@ -585,7 +555,7 @@ def check_source(
     """
     report = Report(source.name, source.format, partial, examples, rules, ignore)
     checker = Checker(report.add)
-    normalizer = Normalizer(expect_done=True)
+    normalizer = ChatReader(expect_done=True)
     decoder = source.decoder(max_chunk_bytes)
     feed = normalizer.feed
 
@@ -598,23 +568,9 @@ def check_source(
         checker.chunk(chunk)  # after the normalizer: an error payload is not checked
         return _NOTHING
 
-    out: list[object] = []
     checked = 0
     try:
-        try:
-            for piece in source.pieces:
-                decoder.feed(piece, sink, out)
-                if decoder.done:
-                    break
-            else:
-                decoder.close(sink, out)
-            if decoder.done:
-                report.done = True
-                normalizer.feed(DONE)
-            elif not partial:
-                normalizer.close()
-        finally:
-            source.close()  # what follows [DONE] or the error is not read
+        _read_to_the_end(source, decoder, sink, normalizer, report)
     except ProviderError as exc:
         report.error = exc
     except IncompleteStreamError as exc:
@@ -634,6 +590,32 @@ def check_source(
     else:
         report.chunks = checked or checker.n
     return report
+
+
+def _read_to_the_end(
+    source: Source,
+    decoder: Decoder,
+    sink: Callable[[object], list[object]],
+    normalizer: ChatReader,
+    report: Report,
+) -> None:
+    """Decode ``source`` into ``sink`` up to ``[DONE]`` or its end, then end the stream
+    (unless the input is only a prefix); the source is closed whatever happens."""
+    out: list[object] = []
+    try:
+        for piece in source.pieces:
+            decoder.feed(piece, sink, out)
+            if decoder.done:
+                break
+        else:
+            decoder.close(sink, out)
+        if decoder.done:
+            report.done = True
+            normalizer.feed(DONE)
+        elif not report.partial:
+            normalizer.close()
+    finally:
+        source.close()  # what follows [DONE] or the error is not read
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -871,7 +853,7 @@ def _stream_arguments() -> argparse.ArgumentParser:
 
 def _parser(demo: bool) -> argparse.ArgumentParser:
     """The command's parser; ``demo``: configure the demo subcommand (imports the demo)."""
-    from . import __version__
+    from ._version import __version__
 
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(

@@ -21,7 +21,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from ._check import check_openai_chunks
-from ._cli import event_text
+from ._display import event_text
 from ._drivers import events
 from ._events import StreamEvent, ToolCallDone
 from ._openai_out import to_sse

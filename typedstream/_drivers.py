@@ -27,8 +27,8 @@ from types import TracebackType
 from typing import Any
 
 from ._events import StreamEvent
-from ._normalizer import IdFactory, Normalizer
-from ._reader import MAX_CHUNK_BYTES, Feeder, aclose_source, close_source
+from ._options import MAX_CHUNK_BYTES, IdFactory, ReadOptions
+from ._reader import Feeder, aclose_source, close_source
 
 __all__ = ["AsyncEventStream", "EventStream", "aevents", "events"]
 
@@ -189,15 +189,17 @@ def events(
         IncompleteStreamError: the source ended before the stream was complete.
         Exceptions raised by the source itself propagate unchanged.
     """
-    feeder = _feeder(
-        strict,
-        assume_complete,
-        defer_tool_call_done,
-        done_events,
-        raw,
-        id_factory,
-        lines,
-        max_chunk_bytes,
+    feeder = Feeder(
+        ReadOptions(
+            strict=strict,
+            assume_complete=assume_complete,
+            defer_tool_call_done=defer_tool_call_done,
+            done_events=done_events,
+            raw=raw,
+            id_factory=id_factory,
+            lines=lines,
+            max_chunk_bytes=max_chunk_bytes,
+        )
     )
     items = iter((source,) if isinstance(source, _WHOLE_BODY) else source)
     closer = _Closer(source, items)
@@ -223,15 +225,17 @@ def aevents(
     sync iterables alike. Leaving ``async with`` early awaits the source's ``aclose()``
     (or its async ``close()``) once.
     """
-    feeder = _feeder(
-        strict,
-        assume_complete,
-        defer_tool_call_done,
-        done_events,
-        raw,
-        id_factory,
-        lines,
-        max_chunk_bytes,
+    feeder = Feeder(
+        ReadOptions(
+            strict=strict,
+            assume_complete=assume_complete,
+            defer_tool_call_done=defer_tool_call_done,
+            done_events=done_events,
+            raw=raw,
+            id_factory=id_factory,
+            lines=lines,
+            max_chunk_bytes=max_chunk_bytes,
+        )
     )
     if isinstance(source, _WHOLE_BODY):
         items: AsyncIterator[Any] = _as_async(iter((source,)))
@@ -241,27 +245,6 @@ def aevents(
         items = _as_async(iter(source))
     closer = _Closer(source, items)
     return AsyncEventStream(_adrive(items, feeder, closer), closer)
-
-
-def _feeder(
-    strict: bool,
-    assume_complete: bool,
-    defer_tool_call_done: bool,
-    done_events: bool,
-    raw: bool,
-    id_factory: IdFactory | None,
-    lines: bool,
-    max_chunk_bytes: int | None,
-) -> Feeder:
-    normalizer = Normalizer(
-        strict=strict,
-        assume_complete=assume_complete,
-        defer_tool_call_done=defer_tool_call_done,
-        done_events=done_events,
-        raw=raw,
-        id_factory=id_factory,
-    )
-    return Feeder(normalizer, lines=lines, max_chunk_bytes=max_chunk_bytes)
 
 
 def _drive(

@@ -3,7 +3,8 @@
 ``ChunkError``: the input is malformed (the provider's or the caller's fault). ``ProviderError``:
 the provider reported an error inside the stream. ``IncompleteStreamError``: the stream ended
 before it was complete. ``ToolArgumentsError``: a finished call's arguments do not parse or
-validate. Every error raised while streaming comes after every event before it was delivered;
+validate (``UnknownToolError``: it names no known tool). ``UsageError``: the caller misused
+the library. Every error raised while streaming comes after every event before it was delivered;
 exceptions raised by the source itself are never wrapped.
 """
 
@@ -19,6 +20,8 @@ __all__ = [
     "ProviderError",
     "ToolArgumentsError",
     "TypedStreamError",
+    "UnknownToolError",
+    "UsageError",
 ]
 
 
@@ -129,3 +132,30 @@ class ToolArgumentsError(TypedStreamError, ValueError):
         self.id = id
         self.name = name
         super().__init__(f"tool call {id!r} ({name}): {problem}")
+
+
+class UnknownToolError(ToolArgumentsError):
+    """A tool call names a tool the registry does not have.
+
+    A :class:`~typedstream.ToolArgumentsError` because, like bad arguments, it is a mistake
+    of the model's that an agent reports back to it (``except ToolArgumentsError`` handles
+    both); catch this subclass to tell the two apart.
+    """
+
+    known: tuple[str, ...]
+    """The names the registry knows."""
+
+    def __init__(self, *, arguments: str, id: str, name: str, known: tuple[str, ...]) -> None:
+        self.known = known
+        listed = ", ".join(known) if known else "none"
+        super().__init__(
+            f"no tool named {name!r} (known: {listed})", arguments=arguments, id=id, name=name
+        )
+
+
+class UsageError(TypedStreamError, ValueError):
+    """The library was used in a way it does not allow: feeding a reader that failed or
+    ended, an invalid option, events a writer cannot serialize in that order.
+
+    A bug in the calling code, not in the stream; a ``ValueError`` too, as such misuse is.
+    """

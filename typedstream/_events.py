@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, Union, overload
 
+from ._arguments import parse_arguments
 from ._json import dumps_text, loads
 
 if TYPE_CHECKING:
@@ -191,8 +192,6 @@ class ToolCallDone:
         can validate: an instance of it. Invalid JSON, a non-object, or failed validation
         raise :class:`~typedstream.ToolArgumentsError` carrying the text, id and name.
         """
-        from ._tools import parse_arguments
-
         result: dict[str, Any] | _T = parse_arguments(self.arguments, self.id, self.name, model)
         return result
 

@@ -1,6 +1,6 @@
 """Exact OpenAI chunks from typed events: ``to_openai_chunks()``, ``to_sse()`` and async twins.
 
-How it works. :class:`ChunkWriter` is a sans-IO state machine: ``write(event)`` takes one
+How it works. :class:`ChatWriter` is a sans-IO state machine: ``write(event)`` takes one
 :data:`~typedstream.StreamEvent` and returns the wire chunks (plain JSON-ready dicts, in the
 key order OpenAI sends) that the event completes; ``close()`` returns what is still held at
 the end. There is no lookahead: a chunk is written as soon as its event arrives. The one
@@ -43,8 +43,15 @@ from collections.abc import (
 from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Final
 
-from ._check import OPENAI_USAGE_KEYS, is_map
-from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
+from ._chat_vocab import CHUNK_OBJECT, DONE_BYTES, is_map
+from ._check import OPENAI_USAGE_KEYS
+from ._errors import (
+    ChunkError,
+    IncompleteStreamError,
+    ProviderError,
+    TypedStreamError,
+    UsageError,
+)
 from ._events import (
     ArgumentsDelta,
     ChoiceFinished,
@@ -69,7 +76,7 @@ if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionChunk
 
 __all__ = [
-    "ChunkWriter",
+    "ChatWriter",
     "ato_openai_chunks",
     "ato_sse",
     "error_payload",
@@ -81,8 +88,7 @@ __all__ = [
 WireChunk = dict[str, Any]
 """One chunk as OpenAI sends it: a JSON-ready dict."""
 
-_OBJECT: Final = "chat.completion.chunk"
-_DONE_FRAME: Final = b"data: [DONE]\n\n"
+_DONE_FRAME: Final = b"data: " + DONE_BYTES + b"\n\n"
 
 # Role-chunk deltas by what the choice starts with (openai-stream-semantics.md §4.1).
 _ROLE_TEXT: Final[Mapping[str, Any]] = {"role": "assistant", "content": "", "refusal": None}
@@ -120,7 +126,7 @@ class _Choice:
         self.logprobs: dict[str, Any] | None = None  # held for the next fragment
 
 
-class ChunkWriter:
+class ChatWriter:
     """Sans-IO writer: typed events in, OpenAI wire chunks (dicts) out.
 
     Feed it the events of one stream in order with :meth:`write` and call :meth:`close` at
@@ -143,7 +149,7 @@ class ChunkWriter:
     ``created`` as ``0``.
 
     Raises:
-        ValueError: from :meth:`write`, for events that break the event contract (a fragment
+        UsageError: from :meth:`write`, for events that break the event contract (a fragment
             for a call that never started or is already done, content after a choice's
             finish, a second :class:`~typedstream.StreamStarted`).
     """
@@ -187,7 +193,7 @@ class ChunkWriter:
             return []
         if isinstance(event, StreamStarted):
             if self._started:
-                raise ValueError("a second StreamStarted: one writer serializes one stream")
+                raise UsageError("a second StreamStarted: one writer serializes one stream")
             self._start(event)
             return []
         if not self._started:  # events made by hand may omit StreamStarted
@@ -214,7 +220,12 @@ class ChunkWriter:
             st.logprobs = {"content": event.content, "refusal": event.refusal}
         elif isinstance(event, ChoiceFinished):
             self._finish(event, out)
-        elif isinstance(event, ReasoningDelta):
+        else:
+            self._write_rare(event, out)
+        return out
+
+    def _write_rare(self, event: StreamEvent, out: list[WireChunk]) -> None:
+        if isinstance(event, ReasoningDelta):
             if self._keep_extensions and event.text:
                 self._extension(event.choice, {"reasoning_content": event.text}, event, out)
         elif isinstance(event, ProviderData):
@@ -229,7 +240,6 @@ class ChunkWriter:
             self._flush_all(out)
             out.append({**self._envelope, "choices": [], "moderation": event.moderation})
         # TextDone, ReasoningDone, RefusalDone: the fragments already carried the text.
-        return out
 
     def close(self) -> list[WireChunk]:
         """The events ended: return what is still held (logprobs with no fragment after them)."""
@@ -255,7 +265,7 @@ class ChunkWriter:
             model = event.model or ""
         envelope: dict[str, Any] = {
             "id": response_id,
-            "object": _OBJECT,
+            "object": CHUNK_OBJECT,
             "created": created,
             "model": model,
         }
@@ -285,7 +295,7 @@ class ChunkWriter:
         if st is None:
             st = self._choices[index] = _Choice(index)
         elif st.finished:
-            raise ValueError(f"{type(event).__name__} for choice {index} after its finish")
+            raise UsageError(f"{type(event).__name__} for choice {index} after its finish")
         return st
 
     def _open(self, st: _Choice, role_delta: Mapping[str, Any], out: list[WireChunk]) -> None:
@@ -348,7 +358,7 @@ class ChunkWriter:
     def _call_started(self, event: ToolCallStarted, out: list[WireChunk]) -> None:
         st = self._choice(event.choice, event)
         if event.index in st.calls:
-            raise ValueError(f"tool call {event.index} of choice {st.index} started twice")
+            raise UsageError(f"tool call {event.index} of choice {st.index} started twice")
         self._flush_logprobs(st, out)
         call = _Call(len(st.calls), event.legacy)
         st.calls[event.index] = call
@@ -384,12 +394,12 @@ class ChunkWriter:
         st = self._choice(event.choice, event)
         call = st.calls.get(event.index)
         if call is None:
-            raise ValueError(
+            raise UsageError(
                 f"ArgumentsDelta for tool call {event.index} of choice {st.index} "
                 "before its ToolCallStarted"
             )
         if call.done:
-            raise ValueError(
+            raise UsageError(
                 f"ArgumentsDelta for tool call {event.index} of choice {st.index} after its "
                 "ToolCallDone"
             )
@@ -412,7 +422,7 @@ class ChunkWriter:
         st = self._choice(event.choice, event)
         call = st.calls.get(event.index)
         if call is None:
-            raise ValueError(
+            raise UsageError(
                 f"{type(event).__name__} for tool call {event.index} of choice {st.index} "
                 "before its ToolCallStarted"
             )
@@ -557,7 +567,7 @@ def to_openai_chunks(
     yielded. Leaving the loop early closes ``events``.
     """
     cls = _chunk_model()
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -579,7 +589,7 @@ def ato_openai_chunks(
     """The async twin of :func:`to_openai_chunks` (same options, same chunks), normally over
     ``typedstream.aevents(source)``. Leaving the loop early closes ``events``."""
     cls = _chunk_model()
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -611,7 +621,7 @@ def to_sse(
 
     The other options are those of :func:`to_openai_chunks`.
     """
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -633,7 +643,7 @@ def ato_sse(
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`to_sse` (same options, same bytes), normally over
     ``typedstream.aevents(source)``; e.g. the body of a Starlette ``StreamingResponse``."""
-    writer = ChunkWriter(
+    writer = ChatWriter(
         keep_extensions=keep_extensions,
         include_usage=include_usage,
         id=id,
@@ -647,7 +657,7 @@ def ato_sse(
 # what they yield, and close it (and so the events) when they are left early.
 
 
-def _wire(events: Iterable[StreamEvent], writer: ChunkWriter) -> Generator[WireChunk, None, None]:
+def _wire(events: Iterable[StreamEvent], writer: ChatWriter) -> Generator[WireChunk, None, None]:
     items = iter(events)
     try:
         for event in items:
@@ -658,7 +668,7 @@ def _wire(events: Iterable[StreamEvent], writer: ChunkWriter) -> Generator[WireC
 
 
 async def _awire(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ChunkWriter
+    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ChatWriter
 ) -> AsyncGenerator[WireChunk, None]:
     items = aiter(events) if isinstance(events, AsyncIterable) else _from_sync(iter(events))
     try:

@@ -29,16 +29,16 @@ from typing import Any, Final, TypeVar
 
 import jiter
 
+from ._chat_reader import ChatReader
+from ._chat_vocab import BOM, DONE, DONE_BYTES
 from ._errors import ChunkError, IncompleteStreamError, TypedStreamError
 from ._events import StreamEvent
 from ._json import loads
-from ._normalizer import DONE, Normalizer
+from ._options import MAX_CHUNK_BYTES, ReadOptions, check_limit
 from ._sse import SSEDecoder
 
 __all__ = ["MAX_CHUNK_BYTES", "Decoder", "Feeder", "aclose_source", "close_source"]
 
-MAX_CHUNK_BYTES: Final = 16 * 1024 * 1024
-"""The default limit on one SSE line, one SSE event's data and one JSON line, in bytes."""
 
 T = TypeVar("T")
 Sink = Callable[[Any], list[T]]
@@ -48,10 +48,8 @@ Record = tuple["str | int | None", bytes]
 """A payload before parsing: ``(SSE event name or None, data)``, or for a JSON line
 ``(line number, line)`` — the number negative for a last line without its newline."""
 
-_DONE_BYTES: Final = b"[DONE]"
 _BATCH: Final = 32  # payloads parsed before they are handed on
 _WINDOW: Final = 1 << 20  # a longer piece is decoded a window at a time
-_BOM: Final = b"\xef\xbb\xbf"
 _NOTHING: Final[list[Any]] = []
 
 
@@ -91,7 +89,7 @@ class _JSONLines:
         for line in lines:
             number += 1
             if number == 1:
-                line = line.removeprefix(_BOM)
+                line = line.removeprefix(BOM)
             if len(line) > self.limit:
                 self._overflow()
                 break
@@ -111,7 +109,7 @@ class _JSONLines:
             return []
         self.number += 1
         if self.number == 1:
-            last = last.removeprefix(_BOM).strip()
+            last = last.removeprefix(BOM).strip()
         return [(-self.number, last)]
 
     def _overflow(self) -> None:
@@ -145,9 +143,8 @@ class Decoder:
         first_line: int = 1,
         chunks: int = 0,
     ) -> None:
+        check_limit(max_chunk_bytes)
         limit = max_chunk_bytes if max_chunk_bytes is not None else 1 << 62
-        if limit < 1:
-            raise ValueError(f"max_chunk_bytes must be positive, got {max_chunk_bytes}")
         self.framing: SSEDecoder | _JSONLines = (
             _JSONLines(limit, first_line) if jsonl else SSEDecoder(limit)
         )
@@ -204,7 +201,7 @@ class Decoder:
                 out += sink(chunk)
             self.chunks += len(chunks)
             if stop is not None:
-                if stop is _DONE_BYTES:
+                if stop is DONE_BYTES:
                     self.done = True
                     return
                 raise stop
@@ -213,12 +210,12 @@ class Decoder:
 
     def _parse(self, batch: Sequence[Record]) -> tuple[list[Any], Any]:
         """Parse payloads up to ``[DONE]`` or a bad one; return them and why it stopped
-        early (``_DONE_BYTES`` or the error for the next payload), if it did."""
+        early (``DONE_BYTES`` or the error for the next payload), if it did."""
         from_json = jiter.from_json
         chunks: list[Any] = []
         for event, data in batch:
-            if data.strip() == _DONE_BYTES and event != "error":  # exactly [DONE], not an error
-                return chunks, _DONE_BYTES
+            if data.strip() == DONE_BYTES and event != "error":  # exactly [DONE], not an error
+                return chunks, DONE_BYTES
             try:
                 chunk: Any = from_json(data)
             except ValueError as exc:
@@ -251,7 +248,7 @@ class Decoder:
 
 def _cut(data: bytes) -> bool:
     """Whether a JSON line is the start of valid JSON that the end of the input cut off."""
-    if _DONE_BYTES.startswith(data):
+    if DONE_BYTES.startswith(data):
         return True
     try:
         jiter.from_json(data, partial_mode=True)
@@ -261,34 +258,22 @@ def _cut(data: bytes) -> bool:
 
 
 class Feeder:
-    """Feed source items of any supported kind to one :class:`Normalizer`.
+    """Feed source items of any supported kind to one :class:`~typedstream.Normalizer`.
 
     Args:
-        normalizer: Where the chunks go.
-        lines: Each ``str``/``bytes`` item is one SSE line without its terminator.
-        max_chunk_bytes: The limit on one line, SSE event or JSON chunk (see :class:`Decoder`).
+        options: How the stream is read; ``lines`` and ``max_chunk_bytes`` are the
+            decoder's (see :class:`Decoder`), the others the normalizer's.
         decoder: The decoder of raw text, when it is not SSE read with the options above
             (``typedstream`` reads JSON lines so); only raw text is then taken.
     """
 
     __slots__ = ("decoder", "done", "error", "lines", "max_chunk_bytes", "normalizer")
 
-    def __init__(
-        self,
-        normalizer: Normalizer,
-        *,
-        lines: bool = False,
-        max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
-        decoder: Decoder | None = None,
-    ) -> None:
-        if max_chunk_bytes is not None and max_chunk_bytes < 1:
-            raise ValueError(f"max_chunk_bytes must be positive, got {max_chunk_bytes}")
-        self.normalizer = normalizer
-        self.lines = lines
-        self.max_chunk_bytes = max_chunk_bytes
+    def __init__(self, options: ReadOptions, *, decoder: Decoder | None = None) -> None:
+        self.normalizer = ChatReader.from_options(options)
+        self.lines = options.lines
+        self.max_chunk_bytes = options.max_chunk_bytes
         self.decoder = decoder
-        if decoder is not None:
-            normalizer.expect_done = True  # a recorded body: a choice left open was cut off
         self.done = False  # "[DONE]" seen (or an error is pending): the driver stops reading
         self.error: TypedStreamError | None = None  # raised by close(), after earlier events
 
@@ -300,14 +285,13 @@ class Feeder:
         if raw is not None:
             decoder = self.decoder
             if decoder is None:
-                if not self.lines and raw.strip() == _DONE_BYTES and isinstance(item, str):
+                if not self.lines and raw.strip() == DONE_BYTES and isinstance(item, str):
                     return self._done()
                 decoder = self.decoder = Decoder(
                     lines=self.lines,
                     max_chunk_bytes=self.max_chunk_bytes,
                     chunks=self.normalizer.chunks,
                 )
-                self.normalizer.expect_done = True
             if len(raw) > _WINDOW and not self.lines:
                 return self._windows(decoder, raw)
             out: list[StreamEvent] = []
@@ -349,7 +333,9 @@ class Feeder:
             if self.decoder.done:
                 yield from self._done()
         if not self.done:
-            yield from self.normalizer.close()
+            # Raw text (SSE or a recorded body) marks its end with [DONE]: a choice left
+            # open there was cut off, even if only text was pending.
+            yield from self.normalizer.close(expect_done=self.decoder is not None)
 
     def _windows(self, decoder: Decoder, raw: bytes) -> Iterator[StreamEvent]:
         # A long piece (a whole body) gives its events a window at a time: never all held.

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from typing import Final
 
+from ._chat_vocab import BOM
+
 __all__ = ["SSEDecoder", "SSEEvent"]
 
 SSEEvent = tuple["str | None", bytes]
 """``(event name or None, data)`` of one dispatched event."""
 
-_BOM: Final = b"\xef\xbb\xbf"
 _KNOWN: Final = frozenset({b"event", b"data", b"id", b"retry"})
 _SHOWN: Final = 40  # bytes of a non-SSE line quoted in the problem
 
@@ -70,16 +71,36 @@ class SSEDecoder:
         """Take the next piece of the body; return the events it completes."""
         if self.problem is not None:
             return []
+        split = self._split(piece)
+        if split is None:
+            return []
+        lines, too_long = split
+        if self._fresh and lines:
+            self._fresh = False
+            if lines[0].startswith(BOM):
+                lines[0] = lines[0][3:]
+        out: list[SSEEvent] = []
+        if self._read_lines(lines, out):
+            return out
+        if out:
+            self.sse = True
+        if too_long:
+            self._overflow(f"a line of more than {self.limit} bytes")
+        return out
+
+    def _split(self, piece: bytes) -> tuple[list[bytes], bool] | None:
+        """The lines ``piece`` completes (what it leaves unfinished waits for the next piece)
+        and whether one of them is over the limit; None when it completes no line."""
         pending = self._pending
         if b"\n" not in piece and b"\r" not in piece:
             if not piece:
-                return []
+                return None
             if not (pending and pending[-1].endswith(b"\r")):
                 pending.append(piece)
                 self._size += len(piece)
                 if self._size > self.limit:
                     self._overflow(f"a line of more than {self.limit} bytes")
-                return []
+                return None
             # else a held CR is followed by something other than LF: it ended a line
         if pending:
             pending.append(piece)
@@ -102,12 +123,11 @@ class SSEDecoder:
             if last:
                 pending.append(last)
         self._size = len(last)
-        too_long = len(piece) > self.limit and self._too_long(lines)
-        if self._fresh and lines:
-            self._fresh = False
-            if lines[0].startswith(_BOM):
-                lines[0] = lines[0][3:]
-        out: list[SSEEvent] = []
+        return lines, len(piece) > self.limit and self._too_long(lines)
+
+    def _read_lines(self, lines: list[bytes], out: list[SSEEvent]) -> bool:
+        """Read complete lines, adding the events they dispatch to ``out``; True if a limit
+        was crossed (the rest is not read)."""
         data = self._data
         for line in lines:
             if not line:  # half of all lines: test it first
@@ -117,18 +137,14 @@ class SSEDecoder:
                 self._event = None
             elif line.startswith(b"data:"):
                 if data and self._grow(line):
-                    return out
+                    return True
                 data.append(line[6:] if line[5:6] == b" " else line[5:])
             elif line[0] != 58:  # not a ":" comment
                 if self._field(line):
-                    return out
+                    return True
             else:
                 self.sse = True
-        if out:
-            self.sse = True
-        if too_long:
-            self._overflow(f"a line of more than {self.limit} bytes")
-        return out
+        return False
 
     def feed_line(self, line: bytes) -> list[SSEEvent]:
         """Take one line without its terminator; return the event a blank line completes."""
@@ -139,7 +155,7 @@ class SSEDecoder:
             return []
         if self._fresh:
             self._fresh = False
-            if line.startswith(_BOM):
+            if line.startswith(BOM):
                 line = line[3:]
         line = line.rstrip(b"\r\n")
         if line.startswith(b"data:"):

@@ -1,10 +1,9 @@
-"""Tool-call arguments: parsing, validation, and the typed tool registry.
+"""The typed tool registry.
 
-How it works. :func:`parse_arguments` (behind :meth:`ToolCallDone.parse_arguments
-<typedstream.ToolCallDone.parse_arguments>`) parses with ``json.loads`` semantics for the
-plain form, and validates with a pydantic ``TypeAdapter`` for the typed form -- one adapter
-per type, built on first use and cached. Every failure is a
-:class:`~typedstream.ToolArgumentsError` carrying the text, the call id and the name.
+How it works. Arguments are parsed by ``_arguments.parse_arguments`` (behind
+:meth:`ToolCallDone.parse_arguments <typedstream.ToolCallDone.parse_arguments>`); every
+failure is a :class:`~typedstream.ToolArgumentsError` carrying the text, the call id and the
+name (:class:`~typedstream.UnknownToolError` when the registry has no tool of that name).
 
 The registry is three small generic classes. A :class:`Tool` pairs a tool name with the
 type of its arguments (a pydantic model, usually); :class:`Tools` holds several and turns a
@@ -20,18 +19,17 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-from ._errors import ToolArgumentsError
+from ._arguments import adapter, parse_arguments
+from ._errors import ToolArgumentsError, UnknownToolError, UsageError
 
 if TYPE_CHECKING:
     from openai.types.chat import (
         ChatCompletionFunctionToolParam,
         ChatCompletionToolMessageParam,
     )
-    from pydantic import TypeAdapter
     from typing_extensions import Never
 
     from ._events import ToolCallDone
@@ -50,89 +48,6 @@ _A7 = TypeVar("_A7")
 _A8 = TypeVar("_A8")
 _A9 = TypeVar("_A9")
 _A10 = TypeVar("_A10")
-
-
-def parse_arguments(arguments: str, id: str, name: str, model: type[_T] | None) -> Any:
-    """Parse ``arguments`` (empty or blank means ``{}``); validate into ``model`` when given.
-
-    Without ``model``: ``json.loads`` of the text, which must be a JSON object. With a
-    type: pydantic validation of the JSON text in its default (lax) mode.
-    """
-    text = arguments if arguments.strip() else "{}"
-    if model is None:
-        try:
-            value = json.loads(text)
-        except ValueError as exc:
-            raise ToolArgumentsError(
-                f"arguments are not valid JSON: {exc}", arguments=arguments, id=id, name=name
-            ) from exc
-        except RecursionError:
-            raise ToolArgumentsError(
-                "arguments are nested too deeply to parse", arguments=arguments, id=id, name=name
-            ) from None
-        if not isinstance(value, dict):
-            raise ToolArgumentsError(
-                f"arguments are not a JSON object but {_json_kind(value)}",
-                arguments=arguments,
-                id=id,
-                name=name,
-            )
-        result: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return result
-    from pydantic import ValidationError
-
-    try:
-        return _adapter(model).validate_json(text)
-    except ValidationError as exc:
-        raise ToolArgumentsError(
-            f"arguments do not validate as {getattr(model, '__name__', model)}: {exc}",
-            arguments=arguments,
-            id=id,
-            name=name,
-        ) from exc
-
-
-def _json_kind(value: object) -> str:
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    return "a number"
-
-
-_adapters: dict[object, Any] = {}
-
-
-def _adapter(model: type[_T]) -> TypeAdapter[_T]:
-    adapter: TypeAdapter[_T] | None = _adapters.get(model)
-    if adapter is None:
-        from pydantic import TypeAdapter
-
-        adapter = _adapters[model] = TypeAdapter(model)
-    return adapter
-
-
-class UnknownToolError(ToolArgumentsError):
-    """A tool call names a tool the registry does not have.
-
-    A :class:`~typedstream.ToolArgumentsError` because, like bad arguments, it is a mistake
-    of the model's that an agent reports back to it (``except ToolArgumentsError`` handles
-    both); catch this subclass to tell the two apart.
-    """
-
-    known: tuple[str, ...]
-    """The names the registry knows."""
-
-    def __init__(self, *, arguments: str, id: str, name: str, known: tuple[str, ...]) -> None:
-        self.known = known
-        listed = ", ".join(known) if known else "none"
-        super().__init__(
-            f"no tool named {name!r} (known: {listed})", arguments=arguments, id=id, name=name
-        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -178,7 +93,7 @@ class Tool(Generic[ArgsT]):
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:  # pyright: ignore[reportUnnecessaryIsInstance]
-            raise ValueError(f"a tool name must be a non-empty string, got {self.name!r}")
+            raise UsageError(f"a tool name must be a non-empty string, got {self.name!r}")
         if self.description is None:
             object.__setattr__(self, "description", _docstring(self.args))
 
@@ -221,7 +136,7 @@ class Tool(Generic[ArgsT]):
         function: dict[str, Any] = {"name": self.name}
         if self.description is not None:
             function["description"] = self.description
-        function["parameters"] = _adapter(self.args).json_schema()
+        function["parameters"] = adapter(self.args).json_schema()
         return {"type": "function", "function": function}  # type: ignore[typeddict-item]
 
 
@@ -373,7 +288,7 @@ class Tools(Mapping[str, "Tool[Any]"], Generic[ArgsT]):
             if not isinstance(tool, Tool):  # pyright: ignore[reportUnnecessaryIsInstance]
                 raise TypeError(f"Tools() takes Tool objects, got {type(tool).__name__}")
             if tool.name in by_name:
-                raise ValueError(f"two tools are named {tool.name!r}")
+                raise UsageError(f"two tools are named {tool.name!r}")
             by_name[tool.name] = tool
         self._tools = by_name
 
