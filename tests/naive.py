@@ -1,6 +1,6 @@
 """A deliberately naive merger of raw chunk dicts, used as an independent reference.
 
-It knows the merge policy of the contract (§3) but nothing of events, ordering or
+It knows the merge policy (docs/merge-policy.md) but nothing of events, ordering or
 lifecycles: it folds a whole list of decoded chunks into one message per choice. Tests
 compare what typedstream's events rebuild with what this gives, and with the `openai` SDK.
 """

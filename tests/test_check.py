@@ -43,7 +43,7 @@ def test_the_openai_set_is_the_whole_openai_corpus() -> None:
     assert len([n for n in names if n.startswith("wire_openai_")]) == 4
 
 
-# Why each non-OpenAI recording is not OpenAI's shape (quirk ids of provider-quirks.md).
+# Why each non-OpenAI recording is not OpenAI's shape (quirk ids of docs/provider-quirks.md).
 # Every listed rule must be reported; other rules may fire as well.
 NON_OPENAI: dict[str, set[str]] = {
     "alibaba_qwen3max_tool_call.jsonl": {

@@ -1,4 +1,5 @@
-"""Closing: however a consumer leaves `events()` / `aevents()`, the source is closed, once (§4).
+"""Closing: however a consumer leaves `events()` / `aevents()`, the source is closed, once
+(docs/errors.md, "Closing the source").
 
 The protocol over fakes first: leaving early, reading to the end, typed errors, exceptions,
 cancellation, leaving before the first event, iterators whose own close fails, leaving the

@@ -5,7 +5,7 @@ Swarm-style merge loop written here (concatenate every string field of
 `chunk.choices[0].delta`, key tool calls by `tool_calls[0]["index"]`) — the loop that breaks
 on raw LiteLLM chunks ("functionfunction…"). The expected message of each recording comes
 from its events, not from the code under test. For OpenAI sources, a trace extracted from
-the wire shows the round trip is lossless as normalization.md §5 defines it.
+the wire shows the round trip is lossless as docs/openai-exact.md defines it.
 """
 
 from __future__ import annotations
@@ -209,11 +209,11 @@ def test_the_swarm_loop_gets_the_exact_calls_through_typedstream() -> None:
     assert (got["role"], got["content"]) == ("assistant", "Let me check both.")
 
 
-# -- lossless for OpenAI sources (normalization.md §5) ----------------------------------------
+# -- lossless for OpenAI sources (docs/openai-exact.md) ----------------------------------------
 
 
 def trace(chunks: list[dict[str, Any]]) -> dict[str, Any]:
-    """Everything §5 says must survive, read straight from wire chunks."""
+    """Everything docs/openai-exact.md says must survive, read straight from wire chunks."""
     per_choice: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     usage = moderation = None
     for chunk in chunks:

@@ -1,4 +1,4 @@
-"""The merge policy of the contract (§3), row by row, in lenient and strict mode."""
+"""The merge policy (docs/merge-policy.md), row by row, in lenient and strict mode."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """`to_openai_chunks()` / `to_sse()` and their async twins: the exact OpenAI shape.
 
-Hand-written events pin each rule of normalization.md §5 (expected chunks written by hand);
+Hand-written events pin each rule of docs/openai-exact.md (expected chunks written by hand);
 every recording of the corpus checks the sinks against each other and against the checker.
 """
 
@@ -104,7 +104,7 @@ def source_events(rec: Recording) -> tuple[list[StreamEvent], BaseException | No
     return out, None
 
 
-# -- first-chunk shapes (openai-stream-semantics.md §4.1) ------------------------------------
+# -- first-chunk shapes (docs/openai-exact.md, the rules) ------------------------------------
 
 
 def test_text_first_opens_with_content_empty_and_refusal_null() -> None:

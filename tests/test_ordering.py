@@ -1,4 +1,4 @@
-"""Ordering and completion (§4 of the contract): each rule, sync and async."""
+"""Ordering and completion (docs/events.md): each rule, sync and async."""
 
 from __future__ import annotations
 

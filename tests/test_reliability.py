@@ -1,9 +1,10 @@
 """Reliability: regressions found by the fuzz suite, truncation, concurrency, bounded memory.
 
-Every §4 rule has its own test, sync and async, in `test_ordering.py`; the tests here add
-what it does not cover: cuts at every byte offset, dropped connections of a real `openai`
-client, many interleaved streams in one event loop, and memory that does not grow with the
-stream. Closing the source, however the consumer leaves, is `test_closing.py`.
+Every ordering and completion rule (docs/events.md) has its own test, sync and async, in
+`test_ordering.py`; the tests here add what it does not cover: cuts at every byte offset,
+dropped connections of a real `openai` client, many interleaved streams in one event loop, and
+memory that does not grow with the stream. Closing the source, however the consumer leaves, is
+`test_closing.py`.
 """
 
 from __future__ import annotations
@@ -110,7 +111,7 @@ def test_the_last_sse_event_completed_by_a_final_cr_is_delivered_before_incomple
     assert [e.delta for e in events if isinstance(e, ArgumentsDelta)] == ['{"a"', ": 1"]
 
 
-# -- §4 rules test_ordering.py leaves out ---------------------------------------------------
+# -- ordering rules test_ordering.py leaves out ---------------------------------------------------
 
 
 def test_a_moderation_chunk_after_the_finish_is_processed_and_comes_after_usage(

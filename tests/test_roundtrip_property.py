@@ -1,6 +1,6 @@
 """Property: re-serializing the events of an OpenAI-shaped stream gives the same events back.
 
-Hypothesis generates chunk streams in OpenAI's own shapes (openai-stream-semantics.md): n > 1
+Hypothesis generates chunk streams in OpenAI's own shapes (docs/openai-exact.md): n > 1
 choices interleaved chunk by chunk, text, refusals, logprobs, single and parallel tool calls
 (both ways OpenAI packs the role with the first header), legacy ``function_call``, 2024 and
 2025 envelopes, usage and moderation chunks. For each,

@@ -364,7 +364,7 @@ def _text(item: object) -> bytes | None:
 
 
 def close_source(source: object) -> None:
-    """Close a sync source by the protocol of the contract (§4).
+    """Close a sync source by the closing protocol (docs/errors.md, "Closing the source").
 
     ``close()`` when the source has it; a LiteLLM ``CustomStreamWrapper`` has no sync
     ``close()``, so the stream it wraps (``completion_stream``) is closed instead. Some

@@ -1,4 +1,4 @@
-"""An independent checker of the event protocol (§2 and §4 of the contract).
+"""An independent checker of the event protocol (docs/events.md: order and completeness).
 
 `check_events(events, error, ...)` looks only at what a consumer sees: the events delivered
 and the error raised at the end, if any. It knows nothing of chunks, so it can judge any
@@ -39,7 +39,7 @@ REASONS = frozenset({"stop", "length", "tool_calls", "content_filter", "function
 
 
 class ProtocolViolation(AssertionError):
-    """The events broke a rule of the contract."""
+    """The events broke a rule of docs/events.md."""
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """The `openai` client's own streams from the loopback provider, through typedstream.
 
 For OpenAI-shaped streams the round trip events -> to_openai_chunks() is lossless as
-normalization.md §5 defines it: the trace read from what the server sent equals the trace
-read from what typedstream gives back (the trace reader is the one of
-``tests/test_exact_consumers.py``).
+docs/openai-exact.md ("Lossless for OpenAI sources") defines it: the trace read from what the
+server sent equals the trace read from what typedstream gives back (the trace reader is the one
+of ``tests/test_exact_consumers.py``).
 """
 
 from __future__ import annotations
