@@ -614,6 +614,38 @@ async def test_async_sinks_equal_the_sync_ones(rec: Recording) -> None:
     assert frames == sync_frames
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"keep_extensions": True, "id": "chatcmpl-mine", "model": "my-model", "created": 5},
+        {"include_usage": False, "id": "chatcmpl-other", "model": "", "created": 0},
+    ],
+    ids=["extensions-and-envelope", "no-usage"],
+)
+async def test_the_four_sinks_write_the_same_chunks_for_the_same_options(
+    options: dict[str, Any],
+) -> None:
+    events, error = source_events(recording("deepseek_reasoner_tool_call.jsonl"))
+    assert error is None
+    chunks = wire(events, **options)
+    async_chunks = [
+        c.model_dump(mode="json", exclude_unset=True)
+        async for c in typedstream.ato_openai_chunks(events, **options)
+    ]
+    frames = list(to_sse(events, **options))
+    async_frames = [f async for f in typedstream.ato_sse(events, **options)]
+    assert async_chunks == chunks
+    assert sse_chunks(frames) == chunks
+    assert async_frames == frames
+    # The options took effect (the same wire with every option ignored would pass the above).
+    assert {(c["id"], c["model"], c["created"]) for c in chunks} == {
+        (options["id"], options["model"], options["created"])
+    }
+    deltas = [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+    assert any("reasoning_content" in d for d in deltas) == options.get("keep_extensions", False)
+    assert any("usage" in c for c in chunks) == options.get("include_usage", True)
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 

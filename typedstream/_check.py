@@ -135,6 +135,16 @@ _TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes", "top_logprobs"})
 _TOP_TOKEN_KEYS: Final = frozenset({"token", "logprob", "bytes"})
 _MISSING: Final = object()
 _EMPTY: Final[Mapping[str, Any]] = {}
+# Envelope keys with a JSON type: (key, Python type, null allowed).
+_ENVELOPE_TYPES: Final[tuple[tuple[str, type, bool], ...]] = (
+    ("id", str, False),
+    ("object", str, False),
+    ("created", int, False),
+    ("model", str, False),
+    ("choices", list, False),
+    ("system_fingerprint", str, True),
+    ("service_tier", str, True),
+)
 
 
 class _ChoiceState:
@@ -203,25 +213,23 @@ class Checker:
         if usage is not None:
             self.check_usage(usage, bool(choices))
         if moderation is not None:
-            if not is_map(moderation):
-                self.flag(
-                    "wrong-type",
-                    "moderation",
-                    moderation,
-                    _wrong("moderation", moderation, "object"),
-                )
-            elif choices or usage is not None:
-                what = "choices" if choices else "usage"
-                self.flag(
-                    "moderation-not-alone", "moderation", None, f"moderation sent with {what}"
-                )
-            self.moderation = self.n
-        if not choices:
-            if usage is None and moderation is None:
-                self.flag(
-                    "empty-chunk", "choices", choices, "choices: [] without usage or moderation"
-                )
-            return
+            self.check_moderation(moderation, choices, usage)
+        if choices:
+            self.check_choices(choices)
+        elif usage is None and moderation is None:
+            self.flag("empty-chunk", "choices", choices, "choices: [] without usage or moderation")
+
+    def check_moderation(self, moderation: object, choices: list[Any], usage: object) -> None:
+        if not is_map(moderation):
+            self.flag(
+                "wrong-type", "moderation", moderation, _wrong("moderation", moderation, "object")
+            )
+        elif choices or usage is not None:
+            what = "choices" if choices else "usage"
+            self.flag("moderation-not-alone", "moderation", None, f"moderation sent with {what}")
+        self.moderation = self.n
+
+    def check_choices(self, choices: list[Any]) -> None:
         if self.usage is not None and self.usage != self.n:
             self.flag(
                 "chunk-after-usage",
@@ -240,26 +248,7 @@ class Checker:
         for key in _ENVELOPE:
             if key not in data:
                 self.flag("missing-key", key, None, f"no {_key(key)} key")
-        checks: tuple[tuple[str, type, bool], ...] = (
-            ("id", str, False),
-            ("object", str, False),
-            ("created", int, False),
-            ("model", str, False),
-            ("choices", list, False),
-            ("system_fingerprint", str, True),
-            ("service_tier", str, True),
-        )
-        valid: dict[str, object] = {}
-        for key, kind, nullable in checks:
-            value = data.get(key, _MISSING)
-            if value is _MISSING:
-                continue
-            if (value is None and nullable) or (
-                isinstance(value, kind) and not isinstance(value, bool)
-            ):
-                valid[key] = value
-            else:
-                self.flag("wrong-type", key, value, _wrong(key, value, _JSON_TYPES[kind]))
+        valid = self.envelope_types(data)
         if "object" in valid and valid["object"] != CHUNK_OBJECT:
             self.flag(
                 "wrong-object",
@@ -269,6 +258,24 @@ class Checker:
             )
         if valid.get("id") == "":
             self.flag("empty-id", "id", "", 'id: "" (an empty response id)')
+        self.envelope_changes(data, valid)
+
+    def envelope_types(self, data: Mapping[str, Any]) -> dict[str, object]:
+        """The envelope keys whose value has the right type; the others are reported."""
+        valid: dict[str, object] = {}
+        for key, kind, nullable in _ENVELOPE_TYPES:
+            value = data.get(key, _MISSING)
+            if value is _MISSING:
+                continue
+            if (value is None and nullable) or (
+                isinstance(value, kind) and not isinstance(value, bool)
+            ):
+                valid[key] = value
+            else:
+                self.flag("wrong-type", key, value, _wrong(key, value, _JSON_TYPES[kind]))
+        return valid
+
+    def envelope_changes(self, data: Mapping[str, Any], valid: Mapping[str, object]) -> None:
         compared = {key: data.get(key, _MISSING) for key in _COMPARED}
         if self.envelope is None:
             self.envelope = compared
@@ -330,27 +337,10 @@ class Checker:
             self.flag("wrong-type", path, choice, _wrong("the choice", choice, "object"))
             return
         self.unknown_keys(choice, _CHOICE_KEYS, path)
-        index = choice.get("index")
-        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
-            self.flag(
-                "wrong-type",
-                f"{path}.index",
-                index,
-                f"index: {_show(index)}, expected a non-negative integer",
-            )
+        found = self.choice_state(choice.get("index"), path)
+        if found is None:
             return
-        st = self.choices.get(index)
-        first = st is None
-        if st is None:
-            st = self.choices[index] = _ChoiceState()
-        if st.finished:
-            self.flag(
-                "choice-after-finish",
-                f"{path}.index",
-                index,
-                f"a chunk for choice {index} after its finish chunk",
-            )
-            return
+        st, first = found
         delta = choice.get("delta")
         if not is_map(delta):
             self.flag("wrong-type", f"{path}.delta", delta, _wrong("delta", delta, "object"))
@@ -362,8 +352,42 @@ class Checker:
         if logprobs is not None:
             self.check_logprobs(logprobs, f"{path}.logprobs")
         self.delta(st, delta, first, f"{path}.delta")
-        if finish is None:
-            return
+        if finish is not None:
+            self.finish(st, finish, delta, logprobs, path)
+
+    def choice_state(self, index: object, path: str) -> tuple[_ChoiceState, bool] | None:
+        """The state of the choice at ``index`` and whether this is its first chunk; ``None``
+        (reported) for a bad index or a choice already finished."""
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            self.flag(
+                "wrong-type",
+                f"{path}.index",
+                index,
+                f"index: {_show(index)}, expected a non-negative integer",
+            )
+            return None
+        st = self.choices.get(index)
+        first = st is None
+        if st is None:
+            st = self.choices[index] = _ChoiceState()
+        if st.finished:
+            self.flag(
+                "choice-after-finish",
+                f"{path}.index",
+                index,
+                f"a chunk for choice {index} after its finish chunk",
+            )
+            return None
+        return st, first
+
+    def finish(
+        self,
+        st: _ChoiceState,
+        finish: object,
+        delta: Mapping[str, Any],
+        logprobs: object,
+        path: str,
+    ) -> None:
         if not isinstance(finish, str):
             self.flag(
                 "wrong-type",
@@ -500,18 +524,7 @@ class Checker:
             self.flag("wrong-type", path, entry, _wrong("the tool-call entry", entry, "object"))
             return
         self.unknown_keys(entry, _ENTRY_KEYS, path)
-        function = entry.get("function", _MISSING)
-        if function is not _MISSING and function is not None:
-            if is_map(function):
-                self.unknown_keys(function, _FUNCTION_KEYS, f"{path}.function")
-            else:
-                self.flag(
-                    "wrong-type",
-                    f"{path}.function",
-                    function,
-                    _wrong("function", function, "object"),
-                )
-                function = _MISSING
+        fn = self.entry_function(entry.get("function", _MISSING), f"{path}.function")
         index = entry.get("index", _MISSING)
         if not isinstance(index, int) or isinstance(index, bool):
             what = "no index" if index is _MISSING else f"index: {_show(index)}"
@@ -521,40 +534,71 @@ class Checker:
                 None if index is _MISSING else index,
                 f"a tool-call entry with {what}",
             )
-            return
-        fn: Mapping[str, Any] = function if is_map(function) else {}
-        if index >= st.calls:  # a new call: its header
-            if index != st.calls:
-                self.flag(
-                    "tool-index-not-dense",
-                    f"{path}.index",
-                    index,
-                    f"a new tool call at index {index}, expected {st.calls}",
-                )
-            st.calls = index + 1
-            st.current = index
-            call_id = entry.get("id", _MISSING)
-            if not isinstance(call_id, str) or not call_id:
-                self.flag(
-                    "incomplete-header",
-                    f"{path}.id",
-                    None if call_id is _MISSING else call_id,
-                    f"tool call {index}'s header has {_what('id', call_id)}",
-                )
-            kind = entry.get("type", _MISSING)
-            if kind is _MISSING or kind is None:
-                self.flag(
-                    "incomplete-header",
-                    f"{path}.type",
-                    None,
-                    f"tool call {index}'s header has {_what('type', kind)}",
-                )
-            elif kind != "function":
-                self.flag(
-                    "wrong-tool-type", f"{path}.type", kind, f'type: {_show(kind)}, not "function"'
-                )
-            self.header_function(fn, f"{path}.function", f"tool call {index}'s header")
-            return
+        elif index >= st.calls:
+            self.tool_header(st, entry, index, fn, path)
+        else:
+            self.tool_continuation(st, entry, index, fn, path)
+
+    def entry_function(self, function: object, path: str) -> Mapping[str, Any]:
+        """The entry's ``function`` object; ``{}`` when it is absent, null or (reported) not
+        an object."""
+        if function is _MISSING or function is None:
+            return _EMPTY
+        if not is_map(function):
+            self.flag("wrong-type", path, function, _wrong("function", function, "object"))
+            return _EMPTY
+        self.unknown_keys(function, _FUNCTION_KEYS, path)
+        return function
+
+    def tool_header(
+        self,
+        st: _ChoiceState,
+        entry: Mapping[str, Any],
+        index: int,
+        fn: Mapping[str, Any],
+        path: str,
+    ) -> None:
+        """The first entry of a new call: its header."""
+        if index != st.calls:
+            self.flag(
+                "tool-index-not-dense",
+                f"{path}.index",
+                index,
+                f"a new tool call at index {index}, expected {st.calls}",
+            )
+        st.calls = index + 1
+        st.current = index
+        call_id = entry.get("id", _MISSING)
+        if not isinstance(call_id, str) or not call_id:
+            self.flag(
+                "incomplete-header",
+                f"{path}.id",
+                None if call_id is _MISSING else call_id,
+                f"tool call {index}'s header has {_what('id', call_id)}",
+            )
+        kind = entry.get("type", _MISSING)
+        if kind is _MISSING or kind is None:
+            self.flag(
+                "incomplete-header",
+                f"{path}.type",
+                None,
+                f"tool call {index}'s header has {_what('type', kind)}",
+            )
+        elif kind != "function":
+            self.flag(
+                "wrong-tool-type", f"{path}.type", kind, f'type: {_show(kind)}, not "function"'
+            )
+        self.header_function(fn, f"{path}.function", f"tool call {index}'s header")
+
+    def tool_continuation(
+        self,
+        st: _ChoiceState,
+        entry: Mapping[str, Any],
+        index: int,
+        fn: Mapping[str, Any],
+        path: str,
+    ) -> None:
+        """A later entry of a call already started: an arguments fragment."""
         if st.current is not None and index < st.current:
             self.flag(
                 "calls-interleaved",

@@ -533,6 +533,25 @@ def _error_frame(exc: BaseException) -> bytes:
         return _frame({"error": {"message": str(exc), "type": "provider_error", "code": None}})
 
 
+def _writer(
+    keep_extensions: bool,
+    include_usage: bool,
+    id: str | None,
+    model: str | None,
+    created: int | None,
+    /,
+) -> ChatWriter:
+    # The one place the four output functions build their writer: their options are
+    # ChatWriter's, in the order of their signatures.
+    return ChatWriter(
+        keep_extensions=keep_extensions,
+        include_usage=include_usage,
+        id=id,
+        model=model,
+        created=created,
+    )
+
+
 def to_openai_chunks(
     events: Iterable[StreamEvent],
     *,
@@ -567,13 +586,7 @@ def to_openai_chunks(
     yielded. Leaving the loop early closes ``events``.
     """
     cls = _chunk_model()
-    writer = ChatWriter(
-        keep_extensions=keep_extensions,
-        include_usage=include_usage,
-        id=id,
-        model=model,
-        created=created,
-    )
+    writer = _writer(keep_extensions, include_usage, id, model, created)
     return _chunks(_wire(events, writer), cls)
 
 
@@ -589,13 +602,7 @@ def ato_openai_chunks(
     """The async twin of :func:`to_openai_chunks` (same options, same chunks), normally over
     ``typedstream.aevents(source)``. Leaving the loop early closes ``events``."""
     cls = _chunk_model()
-    writer = ChatWriter(
-        keep_extensions=keep_extensions,
-        include_usage=include_usage,
-        id=id,
-        model=model,
-        created=created,
-    )
+    writer = _writer(keep_extensions, include_usage, id, model, created)
     return _achunks(_awire(events, writer), cls)
 
 
@@ -621,13 +628,7 @@ def to_sse(
 
     The other options are those of :func:`to_openai_chunks`.
     """
-    writer = ChatWriter(
-        keep_extensions=keep_extensions,
-        include_usage=include_usage,
-        id=id,
-        model=model,
-        created=created,
-    )
+    writer = _writer(keep_extensions, include_usage, id, model, created)
     return _sse(_wire(events, writer), error_frame)
 
 
@@ -643,13 +644,7 @@ def ato_sse(
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`to_sse` (same options, same bytes), normally over
     ``typedstream.aevents(source)``; e.g. the body of a Starlette ``StreamingResponse``."""
-    writer = ChatWriter(
-        keep_extensions=keep_extensions,
-        include_usage=include_usage,
-        id=id,
-        model=model,
-        created=created,
-    )
+    writer = _writer(keep_extensions, include_usage, id, model, created)
     return _asse(_awire(events, writer), error_frame)
 
 
