@@ -466,7 +466,8 @@ class Request:
     frames_sent: int = 0
     """SSE frames written to the socket."""
     completed: bool = False
-    """Every frame and the end of the body were written."""
+    """Every frame and the end of the body were written. Set before the end of the body goes
+    out, so it is already true when the client has read the whole stream."""
     disconnected: bool = False
     """The client closed the connection before the end of the stream."""
     _ended: threading.Event = field(default_factory=threading.Event, repr=False, compare=False)
@@ -655,11 +656,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     request.disconnected = True
                     self.close_connection = True
                     return
-                self._chunk(frame)
+                # Counted before the write, so that a client which has read the frame (and a
+                # test asserting right after it) never sees it uncounted; undone on failure.
                 request.frames_sent += 1
-            self.wfile.write(b"0\r\n\r\n")
-            self.wfile.flush()
-            request.completed = True
+                try:
+                    self._chunk(frame)
+                except OSError:
+                    request.frames_sent -= 1
+                    raise
+            request.completed = True  # likewise before the client can see the end of the body
+            try:
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except OSError:
+                request.completed = False
+                raise
         except OSError:  # BrokenPipeError, ConnectionResetError: the client went away
             request.disconnected = True
             self.close_connection = True
