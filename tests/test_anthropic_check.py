@@ -9,6 +9,7 @@ to break that rule alone: the checker reports that rule and no other, from the r
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 from corpus import CORPUS, ROOT
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from typedstream import Deviation, UsageError, check_anthropic_events
 from typedstream._anthropic_check import ANTHROPIC_RULES, AnthropicChecker
@@ -175,6 +178,82 @@ def test_the_fine_grained_cut_keeps_its_invalid_input_and_its_open_block() -> No
     events = decoded(CUT)
     assert both(events) == set()
     assert not any(e["type"] == "content_block_stop" and e["index"] == 1 for e in events)
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+TYPES = st.sampled_from(
+    [
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+        "ping",
+        "error",
+        "other",
+    ]
+)
+EVENTS = st.lists(
+    st.one_of(
+        JSON,
+        st.builds(
+            lambda t, rest: {"type": t, **rest},
+            TYPES,
+            st.dictionaries(
+                st.sampled_from(["index", "message", "content_block", "delta", "usage", "x"]),
+                JSON,
+                max_size=3,
+            ),
+        ),
+    ),
+    max_size=12,
+)
+
+
+@settings(deadline=None, max_examples=300)
+@given(events=EVENTS)
+def test_any_events_get_findings_never_an_exception(events: list[Any]) -> None:
+    for deviation in check_anthropic_events(events):
+        assert deviation.rule in ANTHROPIC_RULES
+
+
+@settings(deadline=None, max_examples=300)
+@given(noise=st.binary(max_size=40), at=st.integers(0, 2000))
+def test_any_body_gets_findings_never_an_exception(noise: bytes, at: int) -> None:
+    raw = (ANTHROPIC / TOOL).read_bytes()
+    for deviation in check_anthropic_events(raw[:at] + noise + raw[at:]):
+        assert deviation.rule in ANTHROPIC_RULES
+
+
+@settings(deadline=None, max_examples=100)
+@given(cuts=st.lists(st.integers(0, 3708), max_size=20), crlf=st.booleans())
+def test_a_body_in_pieces_of_any_size_reads_as_the_whole_body(cuts: list[int], crlf: bool) -> None:
+    raw = (ANTHROPIC / TOOL).read_bytes()
+    raw = raw.replace(b"\n", b"\r\n") if crlf else raw
+    bounds = [0, *sorted(cuts), len(raw)]
+    found: list[Deviation] = []
+    checker = AnthropicChecker(found.append)
+    for start, end in itertools.pairwise(bounds):
+        checker.feed_sse(raw[start:end])
+    checker.close()
+    assert found == check_anthropic_events(raw)
+
+
+def test_malformed_events_are_reported_under_the_rule_of_their_field() -> None:
+    start, *_ = decoded(TEXT)
+    assert rules(check_anthropic_events([start, 7])) == {"A2", "B6"}
+    assert rules(check_anthropic_events([start, {"type": None}])) == {"A2", "B6"}
+    block = {"type": "content_block_start", "index": "0", "content_block": []}
+    assert rules(check_anthropic_events([start, block])) == {"B2", "B6"}
+    delta = {"type": "content_block_delta", "index": 0, "delta": "x"}
+    assert "B3" in rules(check_anthropic_events([start, delta]))
 
 
 # -- framing: one mutant per rule ----------------------------------------------------------------

@@ -149,6 +149,7 @@ class AnthropicChecker:
     __slots__ = (
         "_buffer",
         "_carriage",
+        "_held",
         "block",
         "client_tools",
         "delta_output",
@@ -170,8 +171,9 @@ class AnthropicChecker:
         self.sink = sink
         self.fine_grained = fine_grained
         self.n = 0
-        self._buffer = b""
-        self._carriage = 0  # the number of the event holding the first CR (0: none yet)
+        self._buffer = bytearray()  # the event being received
+        self._held = b""  # a CR that ended the last piece
+        self._carriage = 0  # the event holding the first CR (0: none yet, -1: reported)
         self.started: int | None = None  # event number of message_start
         self.ended: tuple[str, int] | None = None  # ("message_stop" | "error", event number)
         self.message_delta: int | None = None
@@ -194,23 +196,39 @@ class AnthropicChecker:
 
     def feed_sse(self, data: bytes) -> None:
         """Check the next piece of an SSE body; whole events are checked as they complete."""
-        buffer = self._buffer + data
-        held = b""
-        if buffer.endswith(b"\r"):  # maybe the first half of a CRLF
-            buffer, held = buffer[:-1], b"\r"
-        if b"\r" in buffer:
-            if not self._carriage:  # reported once, at the event where the first CR is
-                self._carriage = self.n + 1 + buffer[: buffer.find(b"\r")].count(b"\n\n")
-            buffer = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        *events, rest = buffer.split(b"\n\n")
-        for raw in events:
-            self.sse_event(raw)
-        self._buffer = rest + held
+        self.piece(data, last=False)
+
+    def piece(self, data: bytes, *, last: bool) -> None:
+        piece = self._held + data
+        self._held = b""
+        if piece.endswith(b"\r") and not last:  # maybe half a CRLF: the next piece decides
+            piece, self._held = piece[:-1], b"\r"
+        buffer = self._buffer
+        if b"\r" in piece:
+            if not self._carriage:  # reported once, at the event that holds the first CR
+                before = bytes(buffer[-1:]) + piece[: piece.find(b"\r")]
+                self._carriage = self.n + 1 + before.count(b"\n\n")
+            piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        search = max(0, len(buffer) - 1)  # a blank line may straddle the two pieces
+        buffer += piece
+        taken = 0
+        while (end := buffer.find(b"\n\n", search)) >= 0:
+            self.sse_event(bytes(buffer[taken:end]))
+            taken = search = end + 2
+        del buffer[:taken]
 
     def sse_event(self, raw: bytes) -> None:
         """Check one SSE event (its lines, without the blank line that ends it)."""
+        stripped = raw.lstrip(b"\n")
+        if not stripped:
+            self.flag("A1", "", None, "extra blank lines after this event")
+            return
         self.n += 1
-        if self._carriage == self.n:
+        if len(stripped) < len(raw):
+            self.flag("A1", "", None, "extra blank lines before this event")
+            raw = stripped
+        if 0 < self._carriage <= self.n:
+            self._carriage = -1
             self.flag("A1", "", None, "CR line endings (Anthropic sends LF only)")
         try:
             text = raw.decode()
@@ -268,8 +286,7 @@ class AnthropicChecker:
         if field == "event":
             return "the event line is not the event's first line"
         if field == "data":
-            where = "a second data line" if position > 1 else "a data line before the event line"
-            return where
+            return "a second data line" if position > 1 else "a data line without an event line"
         return f"a line {_show(field + colon + value)} (Anthropic sends only event: and data:)"
 
     def framing(self, name: str | None, payload: str, data: Mapping[str, Any]) -> None:
@@ -752,12 +769,16 @@ class AnthropicChecker:
 
     def close(self) -> None:
         """The input ended: check what only its end shows."""
-        rest, self._buffer = self._buffer, b""
-        if rest.strip(b"\r\n"):
-            self.sse_event(rest.rstrip(b"\r\n"))
+        self.piece(b"", last=True)
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        if rest.strip(b"\n"):
+            self.sse_event(rest.rstrip(b"\n"))
             self.flag("A4", "", None, "the last event does not end with a blank line")
         elif rest:
-            self.flag("A1", "", None, "blank lines after the last event")
+            self.flag("A1", "", None, "extra blank lines after the last event")
+        if self._carriage > 0:
+            self.flag("A1", "", None, "CR line endings (Anthropic sends LF only)")
         if self.ended is not None:
             return
         if self.started is None:
