@@ -649,13 +649,12 @@ class AnthropicChecker:
         except ValueError:
             value = _MISSING
         if not is_map(value):
-            what = "not JSON" if value is _MISSING else _a(value)
+            what = "not valid JSON" if value is _MISSING else f"{_a(value)}, not a JSON object"
             self.flag(
                 "C3",
                 "",
                 text,
-                f"{block.kind} block {block.index}'s input {_show(text)} is {what}, "
-                "not a JSON object",
+                f"{block.kind} block {block.index}'s input {_show(text)} is {what}",
             )
 
     # -- the end of the message --------------------------------------------------------------
