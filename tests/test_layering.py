@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_chat_reader",
                 "_reader",
                 "_check",
+                "_anthropic_check",
                 "_openai_out",
                 "_accumulate",
                 "_tools",

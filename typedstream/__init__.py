@@ -6,6 +6,7 @@ the parts that need them import them on first use.
 """
 
 from ._accumulate import Accumulator, PartialMode, aaccumulate, accumulate
+from ._anthropic_check import check_anthropic_events
 from ._chat_reader import ChatReader
 from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
@@ -91,6 +92,7 @@ __all__ = [
     "aevents",
     "ato_openai_chunks",
     "ato_sse",
+    "check_anthropic_events",
     "check_openai_chunks",
     "event_from_json",
     "event_to_json",

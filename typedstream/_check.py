@@ -806,3 +806,11 @@ def check_openai_chunks(
     if complete:
         checker.end()
     return deviations
+
+
+# Shared with the Anthropic checker (typedstream/_anthropic_check.py), which reports its findings
+# in the same words.
+show_json = _show
+a_json_type = _a
+wrong_type = _wrong
+as_event_data = _as_data
