@@ -679,6 +679,11 @@ class AnthropicChecker:
         self.usage(data.get("usage", _MISSING))
 
     def stop_reason(self, stop_reason: object, stop_sequence: object) -> None:
+        self.stop_values(stop_reason, stop_sequence)
+        self.stop_consistency(stop_reason)
+
+    def stop_values(self, stop_reason: object, stop_sequence: object) -> None:
+        """D1: the stop reason is one of the seven, and stop_sequence goes with it."""
         if stop_reason not in STOP_REASONS:
             what = (
                 "no stop_reason"
@@ -712,6 +717,9 @@ class AnthropicChecker:
                 None if stop_sequence is _MISSING else stop_sequence,
                 f"{what} with stop_reason {_show(stop_reason)} (Anthropic sends null)",
             )
+
+    def stop_consistency(self, stop_reason: object) -> None:
+        """D2: tool_use and pause_turn agree with the blocks that came."""
         if stop_reason == "tool_use" and not self.client_tools:
             self.flag(
                 "D2",
