@@ -86,7 +86,7 @@ def test_an_unknown_finish_cuts_the_open_call_and_stays_stop(mode: str, raw: str
     # Before: mapped to "tool_calls" (D5) and the call was reported done.
     assert ends(drive(cut_stream(raw), mode)) == [
         ToolCallIncomplete(0, "call_1", "transfer", PREFIX, raw),
-        ChoiceFinished("stop", raw),
+        ChoiceFinished("stop", raw, stop_reason="other"),
     ]
 
 

@@ -31,6 +31,38 @@ SAMPLES: list[StreamEvent] = [
     typedstream.Usage({"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}),
     typedstream.Moderation({"input": {}, "output": {}}),
     typedstream.RawChunk({"id": "x", "choices": []}, 1),
+    typedstream.BlockStarted(0, "reasoning", "thinking", None, "anthropic"),
+    typedstream.BlockDone(0, "reasoning", "thinking", None, "anthropic", "completed"),
+    typedstream.PartStarted(0, 0, "text", "output_text"),
+    typedstream.PartDone(0, 0, "text", "output_text"),
+    typedstream.Citation(
+        "url_citation",
+        "https://example.com",
+        "Example",
+        None,
+        0,
+        7,
+        {"type": "url_citation"},
+        "responses",
+    ),
+    typedstream.CustomToolCallStarted(0, "call_1", "grammar"),
+    typedstream.CustomToolInputDelta(0, "call_1", "SELECT"),
+    typedstream.CustomToolCallDone(0, "call_1", "grammar", "SELECT 1"),
+    typedstream.CustomToolCallIncomplete(0, "call_1", "grammar", "SEL", "incomplete"),
+    typedstream.ServerToolCallStarted("srvtoolu_1", "web_search", "web_search"),
+    typedstream.ServerToolInputDelta("srvtoolu_1", '{"query"'),
+    typedstream.ServerToolProgress("ws_1", "searching", None),
+    typedstream.ServerToolCallDone("srvtoolu_1", "web_search", "web_search", '{"query": "x"}'),
+    typedstream.ServerToolResult(
+        "srvtoolu_1", "web_search", "web_search_tool_result", False, None, []
+    ),
+    typedstream.OpaqueState("anthropic", "thinking_signature", "EqQBCg==", block=0),
+    typedstream.StreamError(
+        "Overloaded", "overloaded_error", None, {"type": "overloaded_error"}, "event", "anthropic"
+    ),
+    typedstream.Extension(
+        "keys", "message_stop", {"amazon-bedrock-invocationMetrics": {}}, None, "anthropic"
+    ),
 ]
 
 
@@ -68,7 +100,7 @@ def test_kinds_are_distinct() -> None:
 
 
 def test_events_that_belong_to_a_choice_carry_it() -> None:
-    without_choice = {"StreamStarted", "Usage", "Moderation", "RawChunk"}
+    without_choice = {"StreamStarted", "Usage", "Moderation", "RawChunk", "StreamError"}
     for cls in EVENT_CLASSES:
         names = {f.name for f in dataclasses.fields(cls)}
         assert ("choice" in names) == (cls.__name__ not in without_choice), cls

@@ -416,26 +416,28 @@ def test_finish_reason_on_a_chunk_that_carries_content() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "normalized"),
+    ("raw", "normalized", "stop_reason"),
     [
-        ("stop", "stop"),
-        ("end_turn", "stop"),
-        ("stop_sequence", "stop"),
-        ("length", "length"),
-        ("max_tokens", "length"),
-        ("tool_calls", "tool_calls"),
-        ("tool_use", "tool_calls"),
-        ("function_call", "function_call"),
-        ("content_filter", "content_filter"),
-        ("safety", "content_filter"),
-        ("STOP", "stop"),
-        ("MAX_TOKENS", "length"),
+        ("stop", "stop", "end"),
+        ("end_turn", "stop", "end"),
+        ("stop_sequence", "stop", "stop_sequence"),
+        ("length", "length", "max_tokens"),
+        ("max_tokens", "length", "max_tokens"),
+        ("tool_calls", "tool_calls", "tool_calls"),
+        ("tool_use", "tool_calls", "tool_calls"),
+        ("function_call", "function_call", "tool_calls"),
+        ("content_filter", "content_filter", "content_filter"),
+        ("safety", "content_filter", "content_filter"),
+        ("STOP", "stop", "end"),
+        ("MAX_TOKENS", "length", "max_tokens"),
     ],
 )
 @pytest.mark.parametrize("strict", [False, True])
-def test_finish_reason_is_normalized(raw: str, normalized: str, strict: bool) -> None:
+def test_finish_reason_is_normalized(
+    raw: str, normalized: str, stop_reason: str, strict: bool
+) -> None:
     events = run(chunk({"content": "a"}, raw), strict=strict)
-    assert events[-1] == ChoiceFinished(normalized, raw)  # type: ignore[arg-type]
+    assert events[-1] == ChoiceFinished(normalized, raw, stop_reason=stop_reason)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("strict", [False, True])
@@ -458,7 +460,7 @@ def test_no_finish_reason_at_a_complete_end_after_tool_calls_is_tool_calls() -> 
 
 def test_unknown_finish_reason_is_stop_with_the_raw_string_in_lenient_mode() -> None:
     events = run(chunk({"content": "a"}, "eos_token"))
-    assert events[-1] == ChoiceFinished("stop", "eos_token")
+    assert events[-1] == ChoiceFinished("stop", "eos_token", stop_reason="other")
 
 
 def test_unknown_finish_reason_is_a_chunk_error_in_strict_mode() -> None:

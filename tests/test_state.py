@@ -179,7 +179,7 @@ def test_an_unknown_finish_cuts_the_calls_and_reports_stop() -> None:
     state.finish(state.choice(0), None, "weird", out)
     assert out == [
         ToolCallIncomplete(0, "call_1", "f", "", "weird", 0),
-        ChoiceFinished("stop", "weird", 0),
+        ChoiceFinished("stop", "weird", 0, "other"),
     ]
 
 

@@ -27,16 +27,33 @@ from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 from ._errors import ToolArgumentsError
 from ._events import (
     ArgumentsDelta,
+    BlockDone,
+    BlockStarted,
     ChoiceFinished,
+    Citation,
+    CustomToolCallDone,
+    CustomToolCallIncomplete,
+    CustomToolCallStarted,
+    CustomToolInputDelta,
+    Extension,
     FinishReason,
     Logprobs,
     Moderation,
+    OpaqueState,
+    PartDone,
+    PartStarted,
     ProviderData,
     RawChunk,
     ReasoningDelta,
     ReasoningDone,
     RefusalDelta,
     RefusalDone,
+    ServerToolCallDone,
+    ServerToolCallStarted,
+    ServerToolInputDelta,
+    ServerToolProgress,
+    ServerToolResult,
+    StreamError,
     StreamEvent,
     StreamStarted,
     TextDelta,
@@ -234,6 +251,26 @@ class Accumulator:
                 self._choice(event.choice).refusal.set(event.text)
             case RawChunk():
                 pass
+            case (
+                BlockStarted()
+                | BlockDone()
+                | PartStarted()
+                | PartDone()
+                | Citation()
+                | CustomToolCallStarted()
+                | CustomToolInputDelta()
+                | CustomToolCallDone()
+                | CustomToolCallIncomplete()
+                | ServerToolCallStarted()
+                | ServerToolInputDelta()
+                | ServerToolProgress()
+                | ServerToolCallDone()
+                | ServerToolResult()
+                | OpaqueState()
+                | StreamError()
+                | Extension()
+            ):
+                pass  # facts the chat completion has no place for
             case _:
                 raise TypeError(
                     f"expected a typedstream event, got {type(event).__name__}: pass the "

@@ -40,6 +40,7 @@ from ._chat_vocab import (
     DONE,
     FINISH_REASONS,
     LIST,
+    STOP_REASONS,
     is_done_marker,
     is_list,
     is_map,
@@ -479,7 +480,7 @@ class ChatReader:
         reason: FinishReason | None = FINISH_REASONS.get(raw.lower())
         if reason is None and self.strict:
             raise ChunkError(f"choice {st.index}: unknown finish_reason {raw!r} (strict mode)", n)
-        self._state.finish(st, reason, raw, out)
+        self._state.finish(st, reason, raw, out, STOP_REASONS.get(raw.lower(), "other"))
 
     def _after_finish(
         self,

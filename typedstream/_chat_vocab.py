@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final, TypeGuard, get_args
 
-from ._events import FinishReason
+from ._events import FinishReason, StopReason
 
 __all__ = [
     "BOM",
@@ -21,6 +21,7 @@ __all__ = [
     "FINISH_REASONS",
     "LIST",
     "OPENAI_FINISH_REASONS",
+    "STOP_REASONS",
     "is_done_marker",
     "is_list",
     "is_map",
@@ -48,6 +49,21 @@ FINISH_REASONS: Final[Mapping[str, FinishReason]] = {
     "safety": "content_filter",
 }
 """Provider finish reasons (lower-cased) and the OpenAI reason each normalizes to."""
+
+STOP_REASONS: Final[Mapping[str, StopReason]] = {
+    "stop": "end",
+    "end_turn": "end",
+    "stop_sequence": "stop_sequence",
+    "length": "max_tokens",
+    "max_tokens": "max_tokens",
+    "tool_calls": "tool_calls",
+    "tool_use": "tool_calls",
+    "function_call": "tool_calls",
+    "content_filter": "content_filter",
+    "safety": "content_filter",
+}
+"""Provider finish reasons (lower-cased) and the neutral stop reason of each; any other is
+``"other"`` (docs/event-model.md §8)."""
 
 # Hot paths test `type(value) is DICT` (`LIST`) before calling is_map (is_list): nearly
 # every value is a dict (a list), and the call would cost more than the rest of the check.

@@ -21,6 +21,7 @@ __all__ = [
     "ToolArgumentsError",
     "TypedStreamError",
     "UnknownToolError",
+    "UnwritableEventError",
     "UsageError",
 ]
 
@@ -159,3 +160,17 @@ class UsageError(TypedStreamError, ValueError):
 
     A bug in the calling code, not in the stream; a ``ValueError`` too, as such misuse is.
     """
+
+
+class UnwritableEventError(TypedStreamError):
+    """A writer got an event its wire protocol cannot express without corrupting the reply.
+
+    Raised for a client tool call a target cannot carry (a custom tool call in chat or
+    Anthropic output) and for choices other than 0 in Anthropic or Responses output: dropping
+    a call the model made would corrupt the conversation, unlike dropping a display fact.
+    """
+
+    def __init__(self, problem: str, event: object) -> None:
+        super().__init__(problem)
+        self.event = event
+        """The event that could not be written."""

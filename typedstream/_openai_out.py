@@ -50,11 +50,16 @@ from ._errors import (
     IncompleteStreamError,
     ProviderError,
     TypedStreamError,
+    UnwritableEventError,
     UsageError,
 )
 from ._events import (
     ArgumentsDelta,
     ChoiceFinished,
+    CustomToolCallDone,
+    CustomToolCallIncomplete,
+    CustomToolCallStarted,
+    CustomToolInputDelta,
     Logprobs,
     Moderation,
     ProviderData,
@@ -74,6 +79,13 @@ from ._reader import aclose_source, close_source
 
 if TYPE_CHECKING:
     from openai.types.chat import ChatCompletionChunk
+
+_CUSTOM_CALL_EVENTS = (
+    CustomToolCallStarted,
+    CustomToolInputDelta,
+    CustomToolCallDone,
+    CustomToolCallIncomplete,
+)
 
 __all__ = [
     "ChatWriter",
@@ -239,7 +251,22 @@ class ChatWriter:
         elif isinstance(event, Moderation):
             self._flush_all(out)
             out.append({**self._envelope, "choices": [], "moderation": event.moderation})
-        # TextDone, ReasoningDone, RefusalDone: the fragments already carried the text.
+        elif isinstance(
+            event,
+            (
+                CustomToolCallStarted,
+                CustomToolInputDelta,
+                CustomToolCallDone,
+                CustomToolCallIncomplete,
+            ),
+        ):
+            raise UnwritableEventError(
+                f"a custom (free-text) tool call cannot be written as a chat chunk: {event!r}",
+                event,
+            )
+        # TextDone, ReasoningDone, RefusalDone: the fragments already carried the text; the
+        # structure, server tools, citations, opaque state and extensions have no chat field
+        # unless a chat carrier (ProviderData) came with them (docs/event-model.md §5.2).
 
     def close(self) -> list[WireChunk]:
         """The events ended: return what is still held (logprobs with no fragment after them)."""

@@ -35,6 +35,7 @@ from typing import Any, Final
 
 from ._errors import ChunkError, IncompleteStreamError
 from ._events import (
+    CUTTING_STOPS,
     ArgumentsDelta,
     ChoiceFinished,
     FinishReason,
@@ -43,6 +44,7 @@ from ._events import (
     ProviderData,
     ReasoningDone,
     RefusalDone,
+    StopReason,
     StreamEvent,
     StreamStarted,
     TextDone,
@@ -54,6 +56,7 @@ from ._events import (
     new_reasoning_delta,
     new_refusal_delta,
     new_text_delta,
+    projected_stop,
 )
 
 __all__ = ["Call", "CallStatus", "Choice", "IdFactory", "StreamState"]
@@ -91,9 +94,6 @@ _TRANSITIONS: Final[Mapping[tuple[CallStatus, _Trigger], CallStatus]] = {
 _PENDING: Final = CallStatus.PENDING
 _STREAMING: Final = CallStatus.STREAMING
 _DONE: Final = CallStatus.DONE
-
-# The finishes that complete the open calls of their choice; any other cuts them off.
-_COMPLETING: Final = frozenset(("stop", "tool_calls", "function_call"))
 
 # The fragments of every closed call: a closed call takes no fragment, so they share one
 # empty list instead of keeping one each.
@@ -354,10 +354,13 @@ class StreamState:
         reason: FinishReason | None,
         raw: str | None,
         out: list[StreamEvent],
+        stop: StopReason | None = None,
+        stop_sequence: str | None = None,
     ) -> None:
         """The choice finished with ``raw`` (as sent; None: the stream ended completely
-        without one), which the reader normalized to ``reason`` (None: unknown)."""
-        self._finish(st, reason, raw, self.chunk, out)
+        without one), which the reader normalized to ``reason`` (None: unknown) and to the
+        neutral ``stop`` reason, which alone decides whether open calls are cut off."""
+        self._finish(st, reason, raw, self.chunk, out, stop, stop_sequence)
 
     def _finish(
         self,
@@ -366,14 +369,16 @@ class StreamState:
         raw: str | None,
         n: int | None,
         out: list[StreamEvent],
+        stop: StopReason | None = None,
+        stop_sequence: str | None = None,
     ) -> None:
         if raw is None:
-            reason = "stop"  # a complete end without a finish reason
-        # Only `stop`, `tool_calls` and `function_call` say the open calls are complete;
-        # `length`, `content_filter` and an unknown reason cut them off.
-        trigger = (
-            _Trigger.CUT if raw is not None and reason not in _COMPLETING else _Trigger.COMPLETE
-        )
+            reason, stop = "stop", "end"  # a complete end without a finish reason
+        elif stop is None:
+            stop = projected_stop(reason)
+        # `max_tokens`, `content_filter`, `refusal`, `context_window` and an unknown reason
+        # cut the open calls off; every other stop says they are complete.
+        trigger = _Trigger.CUT if stop in CUTTING_STOPS else _Trigger.COMPLETE
         for call in st.open_calls:
             self._close_call(st, call, trigger, raw or "", n, out)
         st.open_calls.clear()
@@ -389,7 +394,8 @@ class StreamState:
             reason = "stop"  # an unknown reason: never promoted to tool_calls
         elif reason == "stop" and st.last is not None:  # calls, but "stop" (or none at all)
             reason = "function_call" if st.last.legacy else "tool_calls"
-        out.append(ChoiceFinished(reason, raw, st.index))
+            stop = "tool_calls"
+        out.append(ChoiceFinished(reason, raw, st.index, stop, stop_sequence))
 
     def settled(self, text_may_pend: bool) -> bool:
         """Whether ending here would be a complete end: a choice began and every choice

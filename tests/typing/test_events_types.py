@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import openai
 from openai.types.chat import ChatCompletionChunk
@@ -15,16 +15,39 @@ from typing_extensions import assert_never, assert_type
 import typedstream
 from typedstream import (
     ArgumentsDelta,
+    BlockDone,
+    BlockStarted,
+    BlockStatus,
+    BlockType,
     ChoiceFinished,
+    Citation,
+    CustomToolCallDone,
+    CustomToolCallIncomplete,
+    CustomToolCallStarted,
+    CustomToolInputDelta,
+    Extension,
     FinishReason,
     Logprobs,
     Moderation,
+    OpaqueKind,
+    OpaqueOrigin,
+    OpaqueState,
+    PartDone,
+    PartStarted,
+    PartType,
     ProviderData,
     RawChunk,
     ReasoningDelta,
     ReasoningDone,
     RefusalDelta,
     RefusalDone,
+    ServerTool,
+    ServerToolCallDone,
+    ServerToolCallStarted,
+    ServerToolInputDelta,
+    ServerToolProgress,
+    ServerToolResult,
+    StreamError,
     StreamEvent,
     StreamStarted,
     TextDelta,
@@ -93,6 +116,40 @@ def describe(event: StreamEvent) -> str:
             return "moderation"
         case RawChunk():
             return "raw"
+        case BlockStarted(type=block_type, wire_type=wire_type):
+            assert_type(block_type, BlockType)
+            return wire_type
+        case BlockDone(status=status):
+            assert_type(status, BlockStatus)
+            return status
+        case PartStarted(type=part_type) | PartDone(type=part_type):
+            assert_type(part_type, PartType)
+            return part_type
+        case Citation(url=url):
+            return url or ""
+        case CustomToolCallStarted(name=name) | CustomToolCallDone(name=name):
+            return name
+        case CustomToolInputDelta(delta=delta):
+            return delta
+        case CustomToolCallIncomplete(input=text):
+            return text
+        case ServerToolCallStarted(tool=tool) | ServerToolCallDone(tool=tool):
+            assert_type(tool, ServerTool)
+            return tool
+        case ServerToolInputDelta(delta=delta):
+            return delta
+        case ServerToolProgress(stage=stage):
+            return stage
+        case ServerToolResult(is_error=is_error):
+            return str(is_error)
+        case OpaqueState(origin=origin, type=opaque_type):
+            assert_type(origin, OpaqueOrigin)
+            assert_type(opaque_type, OpaqueKind)
+            return origin
+        case StreamError(message=message):
+            return message
+        case Extension(where=where):
+            return where
         case _:
             assert_never(event)
 
@@ -159,6 +216,41 @@ def narrow_every_kind(event: StreamEvent) -> None:
         assert_type(event.number, int)
     elif event.kind == "tool_call_incomplete":
         assert_type(event.reason, str)
+    elif event.kind == "opaque_state":
+        assert_type(event.data, str)
+        assert_type(event.block, int | None)
+    elif event.kind == "stream_error":
+        assert_type(event.source, Literal["event", "response"])
+    elif event.kind == "block_started":
+        assert_type(event.choice, int)
+    elif event.kind == "block_done":
+        assert_type(event.choice, int)
+    elif event.kind == "part_started":
+        assert_type(event.choice, int)
+    elif event.kind == "part_done":
+        assert_type(event.choice, int)
+    elif event.kind == "citation":
+        assert_type(event.choice, int)
+    elif event.kind == "custom_tool_call_started":
+        assert_type(event.choice, int)
+    elif event.kind == "custom_tool_input_delta":
+        assert_type(event.choice, int)
+    elif event.kind == "custom_tool_call_done":
+        assert_type(event.choice, int)
+    elif event.kind == "custom_tool_call_incomplete":
+        assert_type(event.choice, int)
+    elif event.kind == "server_tool_call_started":
+        assert_type(event.choice, int)
+    elif event.kind == "server_tool_input_delta":
+        assert_type(event.choice, int)
+    elif event.kind == "server_tool_progress":
+        assert_type(event.choice, int)
+    elif event.kind == "server_tool_call_done":
+        assert_type(event.choice, int)
+    elif event.kind == "server_tool_result":
+        assert_type(event.choice, int)
+    elif event.kind == "extension":
+        assert_type(event.choice, int)
     else:
         assert_type(event, TextDelta | ToolCallDone)
 
