@@ -153,6 +153,7 @@ def projected_stop(reason: FinishReason | None) -> StopReason:
     """The neutral stop reason of an OpenAI finish reason (``None``, unknown: ``"other"``)."""
     return _PROJECTED_STOP.get(reason, "other")
 
+
 _T = TypeVar("_T")
 
 

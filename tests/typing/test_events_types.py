@@ -222,35 +222,35 @@ def narrow_every_kind(event: StreamEvent) -> None:
     elif event.kind == "stream_error":
         assert_type(event.source, Literal["event", "response"])
     elif event.kind == "block_started":
-        assert_type(event.choice, int)
+        assert_type(event.type, BlockType)
     elif event.kind == "block_done":
-        assert_type(event.choice, int)
+        assert_type(event.status, BlockStatus)
     elif event.kind == "part_started":
-        assert_type(event.choice, int)
+        assert_type(event.block, int)
     elif event.kind == "part_done":
-        assert_type(event.choice, int)
+        assert_type(event.type, PartType)
     elif event.kind == "citation":
-        assert_type(event.choice, int)
+        assert_type(event.start, int | None)
     elif event.kind == "custom_tool_call_started":
-        assert_type(event.choice, int)
+        assert_type(event.name, str)
     elif event.kind == "custom_tool_input_delta":
-        assert_type(event.choice, int)
+        assert_type(event.delta, str)
     elif event.kind == "custom_tool_call_done":
-        assert_type(event.choice, int)
+        assert_type(event.input, str)
     elif event.kind == "custom_tool_call_incomplete":
-        assert_type(event.choice, int)
+        assert_type(event.reason, str)
     elif event.kind == "server_tool_call_started":
-        assert_type(event.choice, int)
+        assert_type(event.server, str | None)
     elif event.kind == "server_tool_input_delta":
-        assert_type(event.choice, int)
+        assert_type(event.id, str)
     elif event.kind == "server_tool_progress":
-        assert_type(event.choice, int)
+        assert_type(event.data, dict[str, Any] | None)
     elif event.kind == "server_tool_call_done":
-        assert_type(event.choice, int)
+        assert_type(event.input_format, Literal["json", "code"])
     elif event.kind == "server_tool_result":
-        assert_type(event.choice, int)
+        assert_type(event.content, Any)
     elif event.kind == "extension":
-        assert_type(event.choice, int)
+        assert_type(event.where, Literal["event", "delta", "keys"])
     else:
         assert_type(event, TextDelta | ToolCallDone)
 
