@@ -1,4 +1,4 @@
-"""Deterministic, OpenAI-shaped benchmark streams.
+"""Deterministic benchmark streams: OpenAI-shaped chunks and Anthropic-shaped events.
 
 Each stream is a list of wire chunks (the JSON objects OpenAI sends) shaped like the 2025-2026
 recordings in the corpus (``openai_2026_gpt4omini_*.sse``): the full envelope on every chunk
@@ -10,6 +10,16 @@ same bytes.
 
 ``scale`` multiplies the length of the stream (more tokens per text, longer arguments per
 call) without changing its shape, to show how the per-chunk cost grows.
+
+The Anthropic streams (``ANTHROPIC_STREAMS``) are Messages API event payloads shaped like the
+2025-2026 recordings in ``tests/recordings/anthropic/`` (``llmanthropic_sonnet45_text``,
+``pydanticai_sonnet4_thinking_signature``, ``llmanthropic_haiku45_parallel_tool_use_noargs``,
+``crewai_haiku35_text_then_tool_use``): ``message_start`` with the full usage (cache fields,
+``service_tier``, ``inference_geo``), one ``ping`` after the first ``content_block_start``,
+``content_block_start``/``_delta``/``_stop`` per block, ``message_delta`` with the stop reason
+and the final usage, ``message_stop``. Their SSE body (``anthropic_sse_body``) names each
+event (``event: X``) and pads each payload with 0-15 spaces before its last ``}``, as the API
+does; ``ping`` is written ``{"type": "ping"}``, as the API writes it.
 """
 
 from __future__ import annotations
@@ -21,7 +31,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["STREAMS", "Stream", "build", "sse_body", "sse_pieces"]
+__all__ = [
+    "ANTHROPIC_STREAMS",
+    "STREAMS",
+    "AnthropicStream",
+    "Stream",
+    "anthropic_sse_body",
+    "build",
+    "build_anthropic",
+    "sse_body",
+    "sse_pieces",
+]
 
 _PROSE = (
     "the capital of France is Paris which sits on the Seine and has been the political "
@@ -87,11 +107,11 @@ def _usage(completion: int) -> dict[str, Any]:
     }
 
 
-def _cut(text: str, rng: random.Random) -> Iterator[str]:
-    """Cut JSON text into fragments of 1-8 characters, as models stream arguments."""
+def _cut(text: str, rng: random.Random, most: int = 8) -> Iterator[str]:
+    """Cut JSON text into fragments of 1-``most`` characters, as models stream arguments."""
     i = 0
     while i < len(text):
-        step = rng.randint(1, 8)
+        step = rng.randint(1, most)
         yield text[i : i + step]
         i += step
 
@@ -172,3 +192,152 @@ def sse_body(stream: Stream) -> bytes:
 def sse_pieces(body: bytes, size: int = 4096) -> list[bytes]:
     """The body cut into ``size``-byte pieces, as an HTTP client's ``iter_bytes()`` gives it."""
     return [body[i : i + size] for i in range(0, len(body), size)]
+
+
+# -- Anthropic Messages streams ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnthropicStream:
+    """One Anthropic benchmark stream: its name and its event payloads (``ping`` included)."""
+
+    name: str
+    events: list[dict[str, Any]]
+
+
+def _anthropic_id(rng: random.Random, prefix: str) -> str:
+    return prefix + "".join(rng.choice(_PAD) for _ in range(22))
+
+
+def _message_start(rng: random.Random, input_tokens: int) -> dict[str, Any]:
+    usage = {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+        "output_tokens": 1,
+        "service_tier": "standard",
+        "inference_geo": "not_available",
+    }
+    message = {
+        "model": "claude-sonnet-4-5-20250929",
+        "id": _anthropic_id(rng, "msg_01"),
+        "type": "message",
+        "role": "assistant",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    return {"type": "message_start", "message": message}
+
+
+def _message_end(stop_reason: str, input_tokens: int, output: int) -> list[dict[str, Any]]:
+    usage = {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": output,
+    }
+    delta = {"stop_reason": stop_reason, "stop_sequence": None, "stop_details": None}
+    return [{"type": "message_delta", "delta": delta, "usage": usage}, {"type": "message_stop"}]
+
+
+def _block(index: int, content_block: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "content_block_start", "index": index, "content_block": content_block}
+
+
+def _delta(index: int, delta: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def _stop(index: int) -> dict[str, Any]:
+    return {"type": "content_block_stop", "index": index}
+
+
+_PING = {"type": "ping"}
+
+
+def _phrases(rng: random.Random, count: int, most: int) -> Iterator[str]:
+    """``count`` fragments of 1-``most`` words, as Claude streams text and thinking."""
+    words = _tokens(rng, count * most)
+    for _ in range(count):
+        yield "".join(next(words) for _ in range(rng.randint(1, most)))
+
+
+def _signature(rng: random.Random) -> str:
+    """A base64 thinking signature of the usual length (about 500 characters)."""
+    return "".join(rng.choice(_PAD + "+/") for _ in range(492)) + "AQ=="
+
+
+def anthropic_text_stream(scale: int = 1) -> AnthropicStream:
+    """A thinking block (60xscale deltas and a signature), then 400xscale text deltas."""
+    rng = random.Random(11)
+    events = [
+        _message_start(rng, 43),
+        _block(0, {"type": "thinking", "thinking": "", "signature": ""}),
+    ]
+    events.append(_PING)
+    events += [
+        _delta(0, {"type": "thinking_delta", "thinking": t}) for t in _phrases(rng, 60 * scale, 5)
+    ]
+    events.append(_delta(0, {"type": "thinking_delta", "thinking": ""}))
+    events.append(_delta(0, {"type": "signature_delta", "signature": _signature(rng)}))
+    events += [_stop(0), _block(1, {"type": "text", "text": ""})]
+    events += [_delta(1, {"type": "text_delta", "text": t}) for t in _phrases(rng, 400 * scale, 3)]
+    events.append(_stop(1))
+    events += _message_end("end_turn", 43, 2 * 460 * scale)
+    return AnthropicStream("a-text" if scale == 1 else f"a-textx{scale}", events)
+
+
+def anthropic_tools_stream(scale: int = 1) -> AnthropicStream:
+    """A short text block, then three long ``tool_use`` blocks streamed as ``input_json_delta``."""
+    rng = random.Random(12)
+    events = [_message_start(rng, 542), _block(0, {"type": "text", "text": ""}), _PING]
+    events += [_delta(0, {"type": "text_delta", "text": t}) for t in _phrases(rng, 12, 3)]
+    events.append(_stop(0))
+    for index, name in enumerate(("search_documents", "write_report", "send_email"), 1):
+        body = "".join(_tokens(rng, 100 * scale))
+        arguments = json.dumps({"query": body, "limit": 10, "tags": ["a", "b"]}, ensure_ascii=False)
+        tool = {
+            "type": "tool_use",
+            "id": _anthropic_id(rng, "toolu_01"),
+            "name": name,
+            "input": {},
+            "caller": {"type": "direct"},
+        }
+        events += [
+            _block(index, tool),
+            _delta(index, {"type": "input_json_delta", "partial_json": ""}),
+        ]
+        events += [
+            _delta(index, {"type": "input_json_delta", "partial_json": part})
+            for part in _cut(arguments, rng, 12)
+        ]
+        events.append(_stop(index))
+    events += _message_end("tool_use", 542, len(events))
+    return AnthropicStream("a-tools" if scale == 1 else f"a-toolsx{scale}", events)
+
+
+ANTHROPIC_STREAMS = (anthropic_text_stream, anthropic_tools_stream)
+"""The Anthropic stream builders, each taking ``scale``."""
+
+
+def build_anthropic(scale: int = 1) -> list[AnthropicStream]:
+    """Every Anthropic benchmark stream at ``scale``."""
+    return [make(scale) for make in ANTHROPIC_STREAMS]
+
+
+def anthropic_sse_body(stream: AnthropicStream) -> bytes:
+    """The SSE body the Messages API would send: named events, padded compact JSON."""
+    rng = random.Random(stream.name)
+    frames = []
+    for event in stream.events:
+        kind = event["type"]
+        if kind == "ping":
+            data = '{"type": "ping"}'
+        else:
+            text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+            data = text[:-1] + " " * rng.randint(0, 15) + "}"
+        frames.append(f"event: {kind}\ndata: {data}\n\n".encode())
+    return b"".join(frames)
