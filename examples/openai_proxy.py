@@ -1,4 +1,4 @@
-"""An OpenAI-compatible chat-completions endpoint for any LiteLLM model, through typedstream.
+"""OpenAI- and Anthropic-compatible endpoints for any LiteLLM model, through typedstream.
 
 ``POST /v1/chat/completions`` takes an OpenAI request whose ``model`` is any LiteLLM model
 name (``anthropic/claude-…``, ``gemini/…``, ``openai/gpt-4o``…), streams it from the
@@ -11,6 +11,19 @@ provider with ``litellm.acompletion(stream=True)`` and answers:
 * otherwise: the ``chat.completion`` JSON a non-streamed call returns
   (``typedstream.aaccumulate``), still streamed from the provider.
 
+``POST /v1/messages`` takes an Anthropic Messages request (what the ``anthropic`` SDK and
+Claude Code send), with any LiteLLM model name as ``model``. ``messages_request.py`` turns it
+into chat arguments (the next turns too: thinking blocks with their signatures, tool calls and
+tool results), and the reply is written by typedstream, never by LiteLLM's own adapter:
+
+* ``"stream": true``: Anthropic's SSE events (``typedstream.ato_anthropic_sse``), with a
+  ``ping`` every ``ping_interval`` seconds while the provider is silent. An error in the middle
+  becomes an ``error`` event.
+* otherwise: the Anthropic ``Message`` JSON (``Accumulator.message()``).
+
+A request the translation refuses, or a provider error before the first byte, gets Anthropic's
+error JSON (``{"type": "error", "error": {…}}``) with the HTTP status Anthropic would send.
+
 Every request is independent (no state between requests), so the app scales by running more
 workers or more instances: see ``docs/recipes/proxy.md``. When a client disconnects, Starlette
 cancels the response, and leaving ``typedstream.aevents`` closes the provider's connection.
@@ -20,7 +33,8 @@ Run it (provider keys come from the environment, as LiteLLM reads them)::
     pip install 'typedstream[litellm]' starlette uvicorn
     uvicorn openai_proxy:app --app-dir examples --port 8000
 
-and point any OpenAI client at ``http://127.0.0.1:8000/v1``. ``create_app(**defaults)`` makes
+and point any OpenAI client at ``http://127.0.0.1:8000/v1``, or any Anthropic client at
+``http://127.0.0.1:8000``. ``create_app(**defaults)`` makes
 an app that passes ``defaults`` (``api_base``, ``api_key``, ``timeout``…) to every call.
 """
 
@@ -28,9 +42,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
+from messages_request import InvalidRequest, completion_kwargs
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -51,13 +67,17 @@ logger = logging.getLogger("openai_proxy")
 _OWN_KEYS = frozenset({"stream", "stream_options"})
 
 
-def create_app(*, keep_extensions: bool = False, **defaults: Any) -> Starlette:
+def create_app(
+    *, keep_extensions: bool = False, ping_interval: float = 10.0, **defaults: Any
+) -> Starlette:
     """The proxy app.
 
     Args:
         keep_extensions: Also send what OpenAI does not (``reasoning_content``, provider data
             such as ``thinking_blocks``, usage extras such as ``cost``), for clients that read
             them. Off by default: clients get exactly OpenAI's format.
+        ping_interval: Seconds of provider silence after which a streamed ``/v1/messages``
+            answer sends a ``ping`` event, so that clients and load balancers keep waiting.
         defaults: Keyword arguments for every ``litellm.acompletion`` call (``api_base``,
             ``api_key``, ``timeout``…); the request's own fields win.
     """
@@ -110,7 +130,49 @@ def create_app(*, keep_extensions: bool = False, **defaults: Any) -> Starlette:
         return JSONResponse(_declared(completion))
         # --8<-- [end:handler]
 
-    return Starlette(routes=[Route("/v1/chat/completions", chat_completions, methods=["POST"])])
+    async def messages(request: Request) -> Response:
+        try:
+            parsed: object = await request.json()
+        except ValueError:
+            return _anthropic_error(400, "the request body is not JSON")
+        if not isinstance(parsed, dict):
+            return _anthropic_error(400, "the request body must be a JSON object")
+        body = cast("dict[str, Any]", parsed)
+        try:
+            params = completion_kwargs(body)
+        except InvalidRequest as exc:
+            return JSONResponse(exc.body(), status_code=400)
+        try:
+            upstream = await litellm.acompletion(
+                **{**defaults, **params}, stream=True, stream_options={"include_usage": True}
+            )
+        except Exception as exc:  # raised before any byte was sent: a plain error response
+            return _provider_error(exc)
+        # --8<-- [start:messages]
+        events = typedstream.aevents(upstream)
+        if body.get("stream") is True:
+            # The ignores go when ato_anthropic_sse and Accumulator.message() land (issue 15).
+            frames = typedstream.ato_anthropic_sse(events, ping_interval=ping_interval)  # type: ignore[attr-defined, unused-ignore]
+            return StreamingResponse(
+                _ending_cleanly(frames),  # pyright: ignore[reportUnknownArgumentType]
+                media_type="text/event-stream",
+                headers={"cache-control": "no-cache"},
+            )
+        accumulator = typedstream.Accumulator()
+        try:
+            async for event in events:
+                accumulator.add(event)
+        except Exception as exc:
+            return _provider_error(exc)
+        return JSONResponse(accumulator.message())  # type: ignore[attr-defined, unused-ignore]
+        # --8<-- [end:messages]
+
+    return Starlette(
+        routes=[
+            Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+            Route("/v1/messages", messages, methods=["POST"]),
+        ]
+    )
 
 
 async def _ending_cleanly(frames: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
@@ -138,6 +200,41 @@ def _error(status: object, message: str, kind: str = "invalid_request_error") ->
     return JSONResponse(
         {"error": {"message": message, "type": kind, "param": None, "code": None}},
         status_code=status,
+    )
+
+
+# Anthropic's error type for each HTTP status it answers with (anything else: api_error).
+_ANTHROPIC_ERRORS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    413: "request_too_large",
+    429: "rate_limit_error",
+    503: "overloaded_error",
+    529: "overloaded_error",
+}
+# The error type in an Anthropic error body quoted in an exception's message.
+_QUOTED_TYPE = re.compile(r'"error":\s*\{"type":\s*"([a-z_]+)"')
+
+
+def _provider_error(exc: Exception) -> JSONResponse:
+    """Anthropic's error JSON for a provider error, with the status Anthropic would send."""
+    status = getattr(exc, "status_code", 502)
+    status = status if isinstance(status, int) and 400 <= status < 600 else 502
+    message = str(exc)
+    quoted = _QUOTED_TYPE.search(message)
+    # LiteLLM raises Anthropic's 529 "overloaded_error" as a 500: the body it quotes says
+    # what it was, and the client's retry logic needs the real status.
+    if status == 500 and quoted is not None and quoted.group(1) == "overloaded_error":
+        status = 529
+    return _anthropic_error(status, message)
+
+
+def _anthropic_error(status: int, message: str) -> JSONResponse:
+    kind = _ANTHROPIC_ERRORS.get(status, "api_error")
+    return JSONResponse(
+        {"type": "error", "error": {"type": kind, "message": message}}, status_code=status
     )
 
 
