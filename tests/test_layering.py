@@ -18,7 +18,7 @@ PACKAGE = Path(typedstream.__file__).resolve().parent
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("events and errors", frozenset({"_version", "_errors", "_json", "_arguments", "_events"})),
     ("stream state", frozenset({"_state"})),
-    ("wire vocabulary and options", frozenset({"_chat_vocab", "_options"})),
+    ("wire vocabulary and options", frozenset({"_chat_vocab", "_anthropic_vocab", "_options"})),
     (
         "readers, writers and checkers",
         frozenset(

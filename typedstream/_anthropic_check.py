@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
+from ._anthropic_vocab import ANTHROPIC_STOP_REASONS as STOP_REASONS
 from ._chat_vocab import is_map
 from ._check import Deviation
 from ._check import a_json_type as _a
@@ -56,17 +57,6 @@ ANTHROPIC_RULES: Final[Mapping[str, str]] = {
 """Every rule id :func:`check_anthropic_events` reports, with what it means (D4, "unknown
 types and keys are fine", is the absence of findings)."""
 
-STOP_REASONS: Final = frozenset(
-    {
-        "end_turn",
-        "max_tokens",
-        "stop_sequence",
-        "tool_use",
-        "pause_turn",
-        "refusal",
-        "model_context_window_exceeded",
-    }
-)
 _TOOL_BLOCKS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 _DELTAS_OF: Final[Mapping[str, frozenset[str]]] = {
     "text": frozenset({"text_delta", "citations_delta"}),
