@@ -16,7 +16,10 @@ PACKAGE = Path(typedstream.__file__).resolve().parent
 
 # From the bottom up. A module may import modules of its own layer and of the layers below.
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("events and errors", frozenset({"_version", "_errors", "_json", "_arguments", "_events"})),
+    (
+        "events and errors",
+        frozenset({"_version", "_errors", "_json", "_arguments", "_events", "_envelope"}),
+    ),
     ("stream state", frozenset({"_state"})),
     ("wire vocabulary and options", frozenset({"_chat_vocab", "_anthropic_vocab", "_options"})),
     (
