@@ -52,15 +52,18 @@ def unwrap(
         parsed: object = json.loads(value)
     except ValueError:
         return None
-    if not isinstance(parsed, dict) or tuple(parsed) != _KEYS:  # pyright: ignore[reportUnknownArgumentType]
+    if not isinstance(parsed, dict):
         return None
-    version, origin, kind, data, tool_id = (parsed[k] for k in _KEYS)  # pyright: ignore[reportUnknownVariableType]
+    fields = cast("dict[str, object]", parsed)
+    if tuple(fields) != _KEYS:
+        return None
+    version, origin, kind, data, tool_id = (fields[k] for k in _KEYS)
     if version != ENVELOPE_VERSION:
         raise ChunkError(f"typedstream envelope of unknown version {version!r}", chunk)
     if origin not in _ORIGINS or kind not in _KINDS:
-        raise ChunkError(
-            f"typedstream envelope of unknown origin or type: {origin!r}, {kind!r}", chunk
-        )
+        raise ChunkError(f"typedstream envelope of unknown origin or type: {origin!r}", chunk)
     if not isinstance(data, str) or not data or not (tool_id is None or isinstance(tool_id, str)):
         raise ChunkError("typedstream envelope whose data is not a non-empty string", chunk)
-    return OpaqueState(origin, kind, data, block, tool_id, None, choice)
+    return OpaqueState(
+        cast("OpaqueOrigin", origin), cast("OpaqueKind", kind), data, block, tool_id, None, choice
+    )
