@@ -85,6 +85,8 @@ _TERMINAL_CHANGES: Final = frozenset(
         "content_filters",
     }
 )
+# The keys an opening event may change from response.created (R8 checks them).
+_OPENING_CHANGES: Final = frozenset({"status", "output", "usage", "error", "incomplete_details"})
 _FLOATS: Final = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
 _INCOMPLETE_REASONS: Final = frozenset({"max_output_tokens", "content_filter"})
 
@@ -278,6 +280,7 @@ class _Item:
         "index",
         "kind",
         "next_part",
+        "next_summary",
         "parts",
         "step",
         "summaries",
@@ -291,7 +294,8 @@ class _Item:
         self.done_at = 0  # the event of its output_item.done (0: open)
         self.parts: dict[int, _Text] = {}  # content parts by content_index
         self.next_part = 0
-        self.summaries: list[_Text] = []
+        self.summaries: dict[int, _Text] = {}  # summary parts by summary_index
+        self.next_summary = 0
         self.step = 0  # position in _TOOL_STEPS
         self.text = _Text(kind) if kind in _ITEM_TEXT else None  # arguments, input, code
 
@@ -392,6 +396,11 @@ class ResponsesChecker:
             what = f"the frame is not UTF-8 ({error.reason} at byte {error.start})"
             self.flag("R1", "", None, what, at=number)
             text = raw.decode(errors="replace")
+        if text == "data: [DONE]":
+            self.flag(
+                "R2", "data", "[DONE]", "data: [DONE] (OpenAI sends no end sentinel)", at=number
+            )
+            return
         name, payload = self.fields(text, number)
         if payload is None:
             return  # a frame of comments only: no event
@@ -644,7 +653,7 @@ class ResponsesChecker:
                 queued = ("response.queued",) if background else ()
                 self.expect = (*queued, "response.in_progress")
             return
-        self.echoes(kind, response, frozenset({"status", "output"}))
+        self.echoes(kind, response, _OPENING_CHANGES)
 
     def echoes(self, kind: str, response: Mapping[str, Any], changes: frozenset[str]) -> None:
         """R7: the response keys this event shares with response.created are the same."""
@@ -834,7 +843,7 @@ class ResponsesChecker:
         self.status_done(record, item.get("status", _MISSING))
         self.finish(record, item)
         self.digests[index] = _item_digests(item)
-        record.parts, record.summaries, record.text = {}, [], None  # nothing more to compare
+        record.parts, record.summaries, record.text = {}, {}, None  # nothing more to compare
 
     def status_done(self, record: _Item, status: object) -> None:
         """R13: a done item is completed (a message cut by the budget: incomplete)."""
@@ -937,16 +946,15 @@ class ResponsesChecker:
                 f"a done reasoning item with {_what('summary', summary)}",
             )
             return
-        streamed = record.summaries
-        if len(summary) != len(streamed):
+        streamed = record.next_summary
+        if len(summary) != streamed:
             self.flag(
                 "R19",
                 "item.summary",
                 len(summary),
-                f"a done reasoning item with {len(summary)} summary parts,"
-                f" {len(streamed)} streamed",
+                f"a done reasoning item with {len(summary)} summary parts, {streamed} streamed",
             )
-        for index, part in enumerate(streamed):
+        for index, part in sorted(record.summaries.items()):
             if not part.closed:
                 self.flag(
                     "R19", "", index, f"item {record.index} done while summary part {index} is open"
@@ -1157,18 +1165,15 @@ class ResponsesChecker:
     def annotation(self, record: _Item, data: Mapping[str, Any]) -> None:
         index = data.get("content_index", _MISSING)
         text = record.parts.get(index) if _is_int(index) else None
-        if text is None or text.kind != "output_text" or text.done is not None or text.closed:
-            where = (
-                "no open output_text part"
-                if text is None or text.kind != "output_text"
-                else "its part's output_text.done"
+        if text is None or text.kind != "output_text":
+            what = "never added" if text is None else f"a {text.kind} part"
+            self.flag(
+                "R14", "content_index", _none(index), f"an annotation for part {index}, {what}"
             )
-            what = (
-                f"after {where}"
-                if text is not None and text.kind == "output_text"
-                else f"for {where}"
-            )
-            self.flag("R17", "content_index", _none(index), f"an annotation {what}")
+            return
+        if text.done is not None or text.closed:
+            what = f"an annotation after part {index}'s output_text.done"
+            self.flag("R17", "content_index", index, what)
             return
         number = data.get("annotation_index", _MISSING)
         if number != len(text.notes):
@@ -1194,7 +1199,7 @@ class ResponsesChecker:
         if kind == "response.reasoning_summary_part.added":
             self.summary_added(record, index, data.get("part"))
             return
-        text = parts[index] if index < len(parts) else None
+        text = parts.get(index)
         if text is None or text.closed:
             what = "never added" if text is None else "after its reasoning_summary_part.done"
             self.flag("R19", "summary_index", index, f"{kind} for summary part {index}, {what}")
@@ -1223,27 +1228,20 @@ class ResponsesChecker:
 
     def summary_added(self, record: _Item, index: int, part: object) -> None:
         parts = record.summaries
-        if index != len(parts):
-            self.flag(
-                "R19",
-                "summary_index",
-                index,
-                f"summary part {index} added where part {len(parts)} comes",
-            )
-            if index < len(parts):
+        if index != record.next_summary:
+            what = f"summary part {index} added where part {record.next_summary} comes"
+            self.flag("R19", "summary_index", index, what)
+            if index in parts:
                 return
-        if parts and not parts[-1].closed:
-            self.flag(
-                "R19",
-                "summary_index",
-                index,
-                f"summary part {index} added while part {len(parts) - 1} is open",
-            )
+        for other, open_part in parts.items():
+            if not open_part.closed:
+                what = f"summary part {index} added while part {other} is open"
+                self.flag("R19", "summary_index", index, what)
         text = part.get("text", "") if is_map(part) else ""
         if text != "":
             self.flag("R13", "part.text", text, f"a summary part added with text: {_show(text)}")
-        while len(parts) <= index:
-            parts.append(_Text("summary_text"))
+        parts[index] = _Text("summary_text")
+        record.next_summary = max(record.next_summary, index + 1)
 
     def item_text(self, record: _Item, kind: str, data: Mapping[str, Any]) -> None:
         text = record.text
@@ -1311,7 +1309,7 @@ def _stray_line(field: str, colon: str, value: str, position: int) -> str:
     if field == "event":
         return "the event line is not the frame's first line"
     if field == "data":
-        return "a second data line" if position > 1 else "the data line comes before the event line"
+        return "a second data line" if position > 1 else "the frame opens with its data line"
     return f"a line {_show(field + colon + value)} (OpenAI sends only event: and data:)"
 
 
