@@ -786,3 +786,23 @@ def test_the_guide_lists_exactly_the_rules() -> None:
     page = (ROOT / "docs" / "responses.md").read_text()
     listed = set(re.findall(r"(?m)^\| \*\*(R\d+)\*\* \|", page))
     assert listed == set(RESPONSES_RULES) | {"R23"}
+
+
+def test_openrouter_framing_is_read_and_flagged_for_its_lines_and_done_only() -> None:
+    payloads = [line for line in body(CALL).split("\n") if line.startswith("data: ")]
+    text = ": OPENROUTER PROCESSING\n\n" + "".join(f"{p}\n\n" for p in payloads)
+    found = check_responses_events(text + "data: [DONE]\n\n")
+    assert rules(found) == {"R1", "R2"}
+    assert {d.message for d in found if d.rule == "R1"} == {
+        'a comment line ": OPENROUTER PROCESSING"',
+        "the frame opens with its data line",
+        "no event: line",
+    }
+
+
+def test_bedrock_framing_data_before_event_is_read_and_flagged_as_framing_only() -> None:
+    text = re.sub(r"(event: [^\n]*)\n(data: [^\n]*)\n", r"\2\n\1\n", body(CALL))
+    found = check_responses_events(text)
+    assert rules(found) == {"R1"}
+    assert [d for d in found if d.rule != "R1"] == []
+    assert {d.chunk for d in found} == set(range(1, len(decoded(CALL)) + 1))
