@@ -69,6 +69,7 @@ from ._events import (
     event_to_json,
 )
 from ._openai_out import ChatWriter, ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
+from ._responses_check import check_responses_events
 from ._tools import Tool, ToolCall, Tools
 from ._version import __version__ as __version__
 
@@ -146,6 +147,7 @@ __all__ = [
     "ato_sse",
     "check_anthropic_events",
     "check_openai_chunks",
+    "check_responses_events",
     "event_from_json",
     "event_to_json",
     "events",
