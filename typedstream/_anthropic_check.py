@@ -30,6 +30,7 @@ from ._check import as_event_data as _as_data
 from ._check import show_json as _show
 from ._check import wrong_type as _wrong
 from ._errors import UsageError
+from ._sse import BlankLineFrames
 
 __all__ = ["ANTHROPIC_RULES", "AnthropicChecker", "check_anthropic_events"]
 
@@ -137,9 +138,7 @@ class AnthropicChecker:
     """
 
     __slots__ = (
-        "_buffer",
-        "_carriage",
-        "_held",
+        "_frames",
         "block",
         "client_tools",
         "delta_output",
@@ -161,9 +160,7 @@ class AnthropicChecker:
         self.sink = sink
         self.fine_grained = fine_grained
         self.n = 0
-        self._buffer = bytearray()  # the event being received
-        self._held = b""  # a CR that ended the last piece
-        self._carriage = 0  # the event holding the first CR (0: none yet, -1: reported)
+        self._frames = BlankLineFrames()
         self.started: int | None = None  # event number of message_start
         self.ended: tuple[str, int] | None = None  # ("message_stop" | "error", event number)
         self.message_delta: int | None = None
@@ -189,23 +186,8 @@ class AnthropicChecker:
         self.piece(data, last=False)
 
     def piece(self, data: bytes, *, last: bool) -> None:
-        piece = self._held + data
-        self._held = b""
-        if piece.endswith(b"\r") and not last:  # maybe half a CRLF: the next piece decides
-            piece, self._held = piece[:-1], b"\r"
-        buffer = self._buffer
-        if b"\r" in piece:
-            if not self._carriage:  # reported once, at the event that holds the first CR
-                before = bytes(buffer[-1:]) + piece[: piece.find(b"\r")]
-                self._carriage = self.n + 1 + before.count(b"\n\n")
-            piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        search = max(0, len(buffer) - 1)  # a blank line may straddle the two pieces
-        buffer += piece
-        taken = 0
-        while (end := buffer.find(b"\n\n", search)) >= 0:
-            self.sse_event(bytes(buffer[taken:end]))
-            taken = search = end + 2
-        del buffer[:taken]
+        for frame in self._frames.split(data, last=last, events=self.n):
+            self.sse_event(frame)
 
     def sse_event(self, raw: bytes) -> None:
         """Check one SSE event (its lines, without the blank line that ends it)."""
@@ -217,8 +199,8 @@ class AnthropicChecker:
         if len(stripped) < len(raw):
             self.flag("A1", "", None, "extra blank lines before this event")
             raw = stripped
-        if 0 < self._carriage <= self.n:
-            self._carriage = -1
+        if 0 < self._frames.carriage <= self.n:
+            self._frames.carriage = -1
             self.flag("A1", "", None, "CR line endings (Anthropic sends LF only)")
         try:
             text = raw.decode()
@@ -767,14 +749,13 @@ class AnthropicChecker:
     def close(self) -> None:
         """The input ended: check what only its end shows."""
         self.piece(b"", last=True)
-        rest = bytes(self._buffer)
-        self._buffer.clear()
+        rest = self._frames.rest()
         if rest.strip(b"\n"):
             self.sse_event(rest.rstrip(b"\n"))
             self.flag("A4", "", None, "the last event does not end with a blank line")
         elif rest:
             self.flag("A1", "", None, "extra blank lines after the last event")
-        if self._carriage > 0:
+        if self._frames.carriage > 0:
             self.flag("A1", "", None, "CR line endings (Anthropic sends LF only)")
         if self.ended is not None:
             return

@@ -32,6 +32,7 @@ from ._check import a_json_type as _a
 from ._check import as_event_data as _as_data
 from ._check import show_json as _show
 from ._errors import UsageError
+from ._sse import BlankLineFrames
 
 __all__ = ["RESPONSES_RULES", "ResponsesChecker", "check_responses_events"]
 
@@ -309,9 +310,7 @@ class ResponsesChecker:
     """
 
     __slots__ = (
-        "_buffer",
-        "_carriage",
-        "_held",
+        "_frames",
         "digests",
         "ended",
         "error_at",
@@ -333,9 +332,7 @@ class ResponsesChecker:
         self.sink = sink
         self.final_response = final_response
         self.n = 0
-        self._buffer = bytearray()  # the frame being received
-        self._held = b""  # a CR that ended the last piece
-        self._carriage = 0  # the event holding the first CR (0: none yet, -1: reported)
+        self._frames = BlankLineFrames()
         self.expect: tuple[str, ...] = ("response.created",)  # the opening events still due
         self.reference: dict[str, Any] | None = None  # response.created's response, no output
         self.ended: tuple[str, int] | None = None  # the terminal event and its number
@@ -359,23 +356,8 @@ class ResponsesChecker:
         self.piece(data, last=False)
 
     def piece(self, data: bytes, *, last: bool) -> None:
-        piece = self._held + data
-        self._held = b""
-        if piece.endswith(b"\r") and not last:  # maybe half a CRLF: the next piece decides
-            piece, self._held = piece[:-1], b"\r"
-        buffer = self._buffer
-        if b"\r" in piece:
-            if not self._carriage:  # reported once, at the event that holds the first CR
-                before = bytes(buffer[-1:]) + piece[: piece.find(b"\r")]
-                self._carriage = self.n + 1 + before.count(b"\n\n")
-            piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        search = max(0, len(buffer) - 1)  # a blank line may straddle the two pieces
-        buffer += piece
-        taken = 0
-        while (end := buffer.find(b"\n\n", search)) >= 0:
-            self.frame(bytes(buffer[taken:end]))
-            taken = search = end + 2
-        del buffer[:taken]
+        for frame in self._frames.split(data, last=last, events=self.n):
+            self.frame(frame)
 
     def frame(self, raw: bytes) -> None:
         """Check one SSE frame (its lines, without the blank line that ends it)."""
@@ -387,8 +369,8 @@ class ResponsesChecker:
         if len(stripped) < len(raw):
             self.flag("R1", "", None, "extra blank lines before this event", at=number)
             raw = stripped
-        if 0 < self._carriage <= number:
-            self._carriage = -1
+        if 0 < self._frames.carriage <= number:
+            self._frames.carriage = -1
             self.flag("R1", "", None, "CR line endings (OpenAI sends LF only)", at=number)
         try:
             text = raw.decode()
@@ -1263,15 +1245,16 @@ class ResponsesChecker:
     def close(self) -> None:
         """The input ended: check what only its end shows."""
         self.piece(b"", last=True)
-        rest = bytes(self._buffer)
-        self._buffer.clear()
+        rest = self._frames.rest()
         if rest.strip(b"\n"):
             self.frame(rest.rstrip(b"\n"))
             self.flag("R1", "", None, "the last event does not end with a blank line")
         elif rest:
             self.flag("R1", "", None, "extra blank lines after the last event")
-        if self._carriage > 0:
-            self.flag("R1", "", None, "CR line endings (OpenAI sends LF only)", at=self._carriage)
+        if self._frames.carriage > 0:
+            self.flag(
+                "R1", "", None, "CR line endings (OpenAI sends LF only)", at=self._frames.carriage
+            )
         if self.ended is not None:
             return
         if not self.n:

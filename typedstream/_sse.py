@@ -26,7 +26,7 @@ from typing import Final
 
 from ._chat_vocab import BOM
 
-__all__ = ["SSEDecoder", "SSEEvent"]
+__all__ = ["BlankLineFrames", "SSEDecoder", "SSEEvent"]
 
 SSEEvent = tuple["str | None", bytes]
 """``(event name or None, data)`` of one dispatched event."""
@@ -236,3 +236,51 @@ class SSEDecoder:
         self._pending.clear()
         self._data.clear()
         self._size = self._data_size = 0
+
+
+class BlankLineFrames:
+    """An SSE body split at blank lines, for the checkers, which judge the framing itself.
+
+    Unlike :class:`SSEDecoder` it keeps every byte of a frame (the checkers report padding,
+    stray lines and extra blank lines), reads CRLF and lone CR as LF, and remembers the
+    event that held the first CR so the checker can report it once. A CR ending a piece may
+    be half a CRLF: it waits for the next piece.
+    """
+
+    __slots__ = ("_buffer", "_held", "carriage")
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()  # the frame being received
+        self._held = b""  # a CR that ended the last piece
+        self.carriage = 0
+        """The event number holding the first CR (0: none yet; the checker sets -1 once it
+        reported it)."""
+
+    def split(self, data: bytes, *, last: bool, events: int) -> list[bytes]:
+        """The frames ``data`` completes (without their blank line); ``events`` is how many
+        events the checker counted so far (to number the first CR)."""
+        piece = self._held + data
+        self._held = b""
+        if piece.endswith(b"\r") and not last:
+            piece, self._held = piece[:-1], b"\r"
+        buffer = self._buffer
+        if b"\r" in piece:
+            if not self.carriage:
+                before = bytes(buffer[-1:]) + piece[: piece.find(b"\r")]
+                self.carriage = events + 1 + before.count(b"\n\n")
+            piece = piece.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        search = max(0, len(buffer) - 1)  # a blank line may straddle the two pieces
+        buffer += piece
+        frames: list[bytes] = []
+        taken = 0
+        while (end := buffer.find(b"\n\n", search)) >= 0:
+            frames.append(bytes(buffer[taken:end]))
+            taken = search = end + 2
+        del buffer[:taken]
+        return frames
+
+    def rest(self) -> bytes:
+        """What is left after the last blank line (call after the last :meth:`split`)."""
+        rest = bytes(self._buffer)
+        self._buffer.clear()
+        return rest
