@@ -33,6 +33,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_anthropic_check",
                 "_openai_out",
                 "_accumulate",
+                "_anthropic_message",
                 "_tools",
                 "_display",
             }
