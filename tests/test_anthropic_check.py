@@ -163,7 +163,9 @@ def test_a_deviation_names_the_event_its_rule_and_what_is_there() -> None:
         'stop_reason: "stop", not one of Anthropic\'s seven',
         "delta.stop_reason",
         "stop",
+        "anthropic",
     )
+    assert str(found).startswith(f"event {len(events) - 1}: ")
 
 
 def test_a_stream_ended_by_an_error_passes() -> None:

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from corpus import LITELLM, Recording, ids, recording, recordings
+from corpus import CORPUS, LITELLM, Recording, ids, recording, recordings
 from helpers import body
 
 import typedstream
 from typedstream import StreamEvent, TypedStreamError, check_openai_chunks, events, to_sse
+from typedstream._anthropic_check import ANTHROPIC_RULES
 from typedstream._cli import main
 
 SCRIPT = Path(sys.executable).parent / "typedstream"
@@ -835,6 +836,7 @@ def test_plain_commands_import_neither_rich_pydantic_openai_nor_litellm(tmp_path
     rec = recording("openai_gpt4o_tool_call_strict.sse")
     code = f"""
 import contextlib, io, sys
+from typedstream._anthropic_check import ANTHROPIC_RULES
 from typedstream._cli import main
 with contextlib.redirect_stdout(io.StringIO()):
     codes = [main(["events", {str(rec.path)!r}]), main(["check", {str(rec.path)!r}])]
@@ -843,3 +845,232 @@ print(codes, sorted({{m.split(".")[0] for m in sys.modules}} & heavy))
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, env=_env())
     assert done.stdout.decode().split() == ["[0,", "0]", "[]"], done.stderr
+
+
+# -- check on Anthropic Messages streams: told by their first event, checked by the rules of
+# check_anthropic_events (docs/anthropic.md), reported like chat findings.
+
+ANTHROPIC_RECORDINGS = sorted((CORPUS / "anthropic").glob("*.sse")) + sorted(
+    (CORPUS / "anthropic").glob("*.jsonl")
+)
+# The deviations the recordings' README.txt explains: fixtures without their final blank line,
+# and a third-party server that pads nothing and sends a compact ping.
+ANTHROPIC_EXPECTED = {
+    "anthropicsdk_sonnet37_finegrained_tool_max_tokens_cut.sse": "A4",
+    "anthropicsdk_sonnet4_text_then_tool_use_unpadded.sse": "A4",
+    "vercel_thirdparty_compat_opus45_input_tokens_in_message_delta.sse": "A3",
+}
+ANTHROPIC_TEXT: list[dict[str, Any]] = [
+    {
+        "type": "message_start",
+        "message": {
+            "id": "msg_01",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-x",
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": {"input_tokens": 9, "output_tokens": 1},
+        },
+    },
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi"}},
+    {"type": "content_block_stop", "index": 0},
+    {
+        "type": "message_delta",
+        "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+        "usage": {"output_tokens": 2},
+    },
+    {"type": "message_stop"},
+]
+
+
+def sse(events: list[dict[str, Any]]) -> bytes:
+    return b"".join(
+        f"event: {e['type']}\ndata: {json.dumps(e, separators=(',', ':'))}\n\n".encode()
+        for e in events
+    )
+
+
+@pytest.mark.parametrize("path", ANTHROPIC_RECORDINGS, ids=[p.name for p in ANTHROPIC_RECORDINGS])
+def test_every_anthropic_recording_checks_clean_but_for_the_listed_exceptions(
+    path: Path, run: Run
+) -> None:
+    result = run("check", path)
+    expected = ANTHROPIC_EXPECTED.get(path.name)
+    if expected is None:
+        assert result.code == 0, result.text
+        assert result.lines[-1].startswith(f"{path}: Anthropic-exact (")
+    else:
+        assert result.code == 1
+        assert [line.split(":")[0] for line in result.lines if not line.startswith(" ")][:-1] == [
+            expected
+        ]
+
+
+def mutants() -> dict[str, list[dict[str, Any]]]:
+    def changed(index: int, event: dict[str, Any]) -> list[dict[str, Any]]:
+        return [*ANTHROPIC_TEXT[:index], event, *ANTHROPIC_TEXT[index + 1 :]]
+
+    start = json.loads(json.dumps(ANTHROPIC_TEXT[0]))
+    start["message"]["content"] = [{"type": "text", "text": "x"}]
+    return {
+        "B1": changed(0, start),
+        "B2": changed(1, {**ANTHROPIC_TEXT[1], "index": 1}),
+        "B3": [*ANTHROPIC_TEXT[:2], ANTHROPIC_TEXT[1] | {"index": 1}, *ANTHROPIC_TEXT[2:]],
+        "B4": changed(
+            2, {**ANTHROPIC_TEXT[2], "delta": {"type": "thinking_delta", "thinking": "x"}}
+        ),
+        "B5": [*ANTHROPIC_TEXT[:3], *ANTHROPIC_TEXT[4:]],
+        "B6": [*ANTHROPIC_TEXT[:-1], ANTHROPIC_TEXT[-1], ANTHROPIC_TEXT[-1]],
+        "B7": [{"type": "ping"}, *ANTHROPIC_TEXT],
+        "B8": [
+            *ANTHROPIC_TEXT[:3],
+            {"type": "error", "error": {"type": "api_error", "message": "x"}},
+            ANTHROPIC_TEXT[3],
+        ],
+        "C1": changed(1, {**ANTHROPIC_TEXT[1], "content_block": {"type": "text", "text": "x"}}),
+        "C2": [
+            *ANTHROPIC_TEXT[:1],
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+            },
+            {"type": "content_block_stop", "index": 0},
+            *ANTHROPIC_TEXT[4:],
+        ],
+        "C3": [
+            *ANTHROPIC_TEXT[:1],
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "f",
+                    "input": {"a": 1},
+                },
+            },
+            {"type": "content_block_stop", "index": 0},
+            *ANTHROPIC_TEXT[4:],
+        ],
+        "C4": [
+            *ANTHROPIC_TEXT[:1],
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "tool_use", "id": "", "name": "f", "input": {}},
+            },
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "input_json_delta", "partial_json": ""},
+            },
+            {"type": "content_block_stop", "index": 0},
+            *ANTHROPIC_TEXT[4:],
+        ],
+        "D1": changed(
+            4, {**ANTHROPIC_TEXT[4], "delta": {"stop_reason": "stop", "stop_sequence": None}}
+        ),
+        "D2": changed(
+            4, {**ANTHROPIC_TEXT[4], "delta": {"stop_reason": "tool_use", "stop_sequence": None}}
+        ),
+        "D3": changed(4, {**ANTHROPIC_TEXT[4], "usage": {"output_tokens": "2"}}),
+    }
+
+
+def test_the_clean_stream_checks_clean(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "text.sse"
+    path.write_bytes(sse(ANTHROPIC_TEXT))
+    result = run("check", path)
+    assert result.code == 0, result.text
+    assert result.lines == [f"{path}: Anthropic-exact (6 events)"]
+
+
+@pytest.mark.parametrize("rule", sorted(set(ANTHROPIC_RULES) - {"A1", "A2", "A3", "A4"}))
+def test_a_mutant_per_rule_exits_1_naming_the_rule(rule: str, run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "mutant.sse"
+    path.write_bytes(sse(mutants()[rule]))
+    result = run("check", "--partial" if rule == "B8" else "--limit=3", path)
+    assert result.code == 1, result.text
+    assert any(line.startswith(f"{rule}: ") for line in result.lines), result.text
+
+
+@pytest.mark.parametrize(
+    ("rule", "body"),
+    [
+        ("A1", sse(ANTHROPIC_TEXT).replace(b"\n", b"\r\n")),
+        (
+            "A2",
+            sse(ANTHROPIC_TEXT)
+            .replace(b"event: ping", b"event: pong", 1)
+            .replace(b"event: message_stop", b"event: message_end"),
+        ),
+        ("A3", sse(ANTHROPIC_TEXT).replace(b'"text":"Hi"', b'"text": "Hi"')),
+        ("A4", sse(ANTHROPIC_TEXT)[:-1]),
+    ],
+)
+def test_framing_mutants_exit_1_naming_the_rule(
+    rule: str, body: bytes, run: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "mutant.sse"
+    path.write_bytes(body)
+    result = run("check", path)
+    assert result.code == 1, result.text
+    assert any(line.startswith(f"{rule}: ") for line in result.lines), result.text
+
+
+def test_findings_name_events_not_chunks(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "mutant.sse"
+    path.write_bytes(sse(mutants()["D1"]))
+    result = run("check", path)
+    assert result.lines[0] == ("D1: 1 deviation, first in event 5: " + ANTHROPIC_RULES["D1"])
+    assert result.lines[1].startswith("  event 5 at delta.stop_reason: ")
+    assert result.lines[-1] == f"{path}: not Anthropic-exact: 1 deviation (1 rule) in 6 events"
+
+
+def test_json_lines_of_events_are_checked_without_framing_rules(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in ANTHROPIC_TEXT))
+    assert run("check", path).lines == [f"{path}: Anthropic-exact (6 events)"]
+
+
+def test_a_stream_without_message_stop_was_cut_off(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "cut.sse"
+    path.write_bytes(sse(ANTHROPIC_TEXT[:3]))
+    result = run("check", path)
+    assert result.code == 4
+    assert result.lines[-1] == f"{path}: no deviations in 3 events, but the stream was cut off"
+    assert run("check", "--partial", path).code == 0
+
+
+def test_an_error_event_ends_the_stream_as_a_provider_error(run: Run, tmp_path: Path) -> None:
+    error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    path = tmp_path / "error.sse"
+    path.write_bytes(sse([*ANTHROPIC_TEXT[:3], error]))
+    result = run("check", path)
+    assert result.code == 3, result.text
+    assert "Overloaded" in result.text
+
+
+def test_protocol_chat_checks_anthropic_input_as_chat_chunks(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "text.sse"
+    path.write_bytes(sse(ANTHROPIC_TEXT))
+    assert run("check", "--protocol", "chat", path).code == 2
+    assert run("check", "--protocol", "anthropic", path).code == 0
+
+
+def test_rule_and_ignore_take_anthropic_rules(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "mutant.sse"
+    path.write_bytes(sse(mutants()["D1"]))
+    assert run("check", "--ignore", "D1", path).code == 0
+    assert run("check", "--rule", "B5", path).code == 0
+    assert run("check", "--rule", "D1", path).code == 1
+
+
+def test_standard_input_is_told_by_its_first_event() -> None:
+    result = command("check", "-", stdin=sse(ANTHROPIC_TEXT))
+    assert result.code == 0, result.text
+    assert result.lines == ["<stdin>: Anthropic-exact (6 events)"]

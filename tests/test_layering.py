@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_responses_check",
                 "_openai_out",
                 "_accumulate",
+                "_anthropic_message",
                 "_tools",
                 "_display",
             }

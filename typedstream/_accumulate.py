@@ -22,9 +22,10 @@ every field.
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast, overload
 
-from ._errors import ToolArgumentsError
+from ._anthropic_message import CallText, ChoiceText, MessageRecord, build_message
+from ._errors import ToolArgumentsError, UnwritableEventError
 from ._events import (
     ArgumentsDelta,
     BlockDone,
@@ -66,6 +67,7 @@ from ._events import (
 from ._json import copy as bounded_copy
 
 if TYPE_CHECKING:
+    from anthropic.types import Message as AnthropicMessage
     from openai.types.chat import ChatCompletion
 
 __all__ = ["Accumulator", "PartialMode", "aaccumulate", "accumulate"]
@@ -82,11 +84,13 @@ _DETAIL_TEXT_KEYS: Final = frozenset({"text", "summary", "data"})
 class _Text:
     """A string kept as fragments, joined on demand and cached until the next fragment."""
 
-    __slots__ = ("_joined", "_parts")
+    __slots__ = ("_counted", "_joined", "_parts", "_size")
 
     def __init__(self) -> None:
         self._parts: list[str] = []
         self._joined: str | None = ""
+        self._size = 0  # the length of the first `_counted` parts
+        self._counted = 0
 
     def __bool__(self) -> bool:
         return bool(self._parts)
@@ -98,13 +102,24 @@ class _Text:
     def set(self, text: str) -> None:
         self._parts = [text] if text else []
         self._joined = text
+        self._size, self._counted = len(text), len(self._parts)
 
     def get(self) -> str:
         joined = self._joined
         if joined is None:
             joined = self._joined = "".join(self._parts)
             self._parts = [joined]  # the next join starts from one piece
+            self._size, self._counted = len(joined), 1
         return joined
+
+    def size(self) -> int:
+        """The length so far, without joining: amortized O(1) per fragment (block offsets)."""
+        parts = self._parts
+        counted = self._counted
+        if counted < len(parts):
+            self._size += sum(len(part) for part in parts[counted:])
+            self._counted = len(parts)
+        return self._size
 
 
 class _Call:
@@ -133,6 +148,7 @@ class _Choice:
         "details",
         "fields",
         "finish",
+        "finished",
         "index",
         "logprobs",
         "reasoning",
@@ -150,6 +166,7 @@ class _Choice:
         # [content entries, refusal entries], each None until a Logprobs event brings some.
         self.logprobs: list[list[dict[str, Any]] | None] | None = None
         self.finish: FinishReason | None = None
+        self.finished: ChoiceFinished | None = None
         self.thinking: _ThinkingBlocks | None = None
         self.details: _ReasoningDetails | None = None
         self.fields: _ProviderFields | None = None
@@ -180,13 +197,15 @@ class Accumulator:
     for it: ``""`` (or ``None`` for :meth:`partial_arguments`).
     """
 
-    __slots__ = ("_choices", "_moderation", "_started", "_usage")
+    __slots__ = ("_choices", "_message", "_moderation", "_started", "_usage", "_usage_event")
 
     def __init__(self) -> None:
         self._started: StreamStarted | None = None
         self._choices: dict[int, _Choice] = {}
         self._usage: dict[str, Any] | None = None
+        self._usage_event: Usage | None = None
         self._moderation: dict[str, Any] | None = None
+        self._message: MessageRecord | None = None  # created by the first event it needs
 
     # -- input -----------------------------------------------------------------------------
 
@@ -218,7 +237,7 @@ class Accumulator:
             case ChoiceFinished():
                 st = self._choice(event.choice)
                 if st.finish is None:
-                    st.finish = event.reason
+                    st.finish, st.finished = event.reason, event
             case _:
                 self._add_rare(event)
 
@@ -241,6 +260,7 @@ class Accumulator:
                 self._provider_data(event)
             case Usage():
                 self._usage = dict(event.usage)
+                self._usage_event = event
             case Moderation():
                 self._moderation = dict(event.moderation)
             case TextDone():
@@ -251,31 +271,50 @@ class Accumulator:
                 self._choice(event.choice).refusal.set(event.text)
             case RawChunk():
                 pass
+            case BlockStarted() | BlockDone() | OpaqueState():
+                self._offsets(event)
             case (
-                BlockStarted()
-                | BlockDone()
-                | PartStarted()
+                Citation()
+                | ServerToolCallStarted()
+                | ServerToolInputDelta()
+                | ServerToolCallDone()
+                | ServerToolResult()
+                | StreamError()
+                | Extension()
+            ):
+                self._record().add(event)  # facts only the Anthropic message has a place for
+            case (
+                PartStarted()
                 | PartDone()
-                | Citation()
                 | CustomToolCallStarted()
                 | CustomToolInputDelta()
                 | CustomToolCallDone()
                 | CustomToolCallIncomplete()
-                | ServerToolCallStarted()
-                | ServerToolInputDelta()
                 | ServerToolProgress()
-                | ServerToolCallDone()
-                | ServerToolResult()
-                | OpaqueState()
-                | StreamError()
-                | Extension()
             ):
-                pass  # facts the chat completion has no place for
+                pass  # facts neither the completion nor the message has a place for
             case _:
                 raise TypeError(
                     f"expected a typedstream event, got {type(event).__name__}: pass the "
                     "source through typedstream.events() first"
                 )
+
+    def _record(self) -> MessageRecord:
+        record = self._message
+        if record is None:
+            record = self._message = MessageRecord()
+        return record
+
+    def _offsets(self, event: BlockStarted | BlockDone | OpaqueState) -> None:
+        """Where a block starts or ends (or where chat state came) in the choice's text."""
+        st = self._choice(event.choice)
+        record = self._record()
+        if isinstance(event, OpaqueState):
+            record.state(event, st.reasoning.size())
+        elif isinstance(event, BlockStarted):
+            record.started(event, st.text.size(), st.reasoning.size())
+        else:
+            record.done(event, st.text.size(), st.reasoning.size())
 
     def extend(self, events: Iterable[StreamEvent]) -> None:
         """Take several events, in order (e.g. what ``Normalizer.feed`` returned)."""
@@ -497,6 +536,64 @@ class Accumulator:
             data["moderation"] = _copy(self._moderation)
         return ChatCompletion.model_construct(**data)
 
+    # -- the Anthropic message -------------------------------------------------------------
+
+    @property
+    def error(self) -> StreamError | None:
+        """The stream's first :class:`~typedstream.StreamError`, once one arrived."""
+        return None if self._message is None else self._message.error
+
+    @property
+    def extensions(self) -> tuple[Extension, ...]:
+        """Every :class:`~typedstream.Extension` of the stream so far, in order."""
+        return () if self._message is None else tuple(self._message.extensions)
+
+    def message(self) -> dict[str, Any]:
+        """The stream so far as the final Anthropic ``Message``, as JSON.
+
+        What the ``anthropic`` SDK's ``MessageStream.get_final_message()`` gives
+        (``model_dump(mode="json", exclude_unset=True)``) for the same stream, whatever
+        protocol the events came from (docs/anthropic.md, "The final Message"): ``id``,
+        ``type``, ``role``, ``model``, ``content``, ``stop_reason`` and ``stop_sequence``
+        (``None`` until the finish), ``usage`` (``message_start``'s overlaid with the final
+        figures) and the message's extension keys. A new object on every call.
+
+        Blocks from an Anthropic source come as they came (tool input parsed like the SDK
+        parses it: ``{}`` when none came, an unfinished string left out); a chat source gets
+        the blocks the Anthropic writer derives: signed thinking, the text, the tool calls.
+
+        Raises:
+            UnwritableEventError: the stream has a choice other than 0, or a custom tool call.
+            ToolArgumentsError: a tool's input is not a prefix of any JSON value.
+        """
+        for index in self._choices:
+            if index != 0:
+                raise UnwritableEventError(
+                    f"choice {index}: an Anthropic message has a single choice", None
+                )
+        st = self._choices.get(0) or _Choice(0)
+        calls = [
+            CallText(call.index, call.id, call.name, call.arguments.get())
+            for call in (st.calls[index] for index in sorted(st.calls))
+            if call.name
+        ]
+        choice = ChoiceText(
+            st.text.get(),
+            st.reasoning.get(),
+            st.refusal.get(),
+            calls,
+            None if st.thinking is None else st.thinking.blocks,
+            st.finished,
+        )
+        return build_message(self._message, self._started, self._usage_event, choice)
+
+    def message_model(self) -> AnthropicMessage:
+        """:meth:`message` as the ``anthropic`` SDK's ``Message`` (built with ``construct``,
+        no validation, as the SDK builds the messages it streams). Needs ``anthropic``."""
+        from anthropic.types import Message
+
+        return Message.construct(**self.message())
+
 
 def _choice_data(st: _Choice) -> dict[str, Any]:
     tool_calls: list[dict[str, Any]] = []
@@ -674,7 +771,18 @@ def _copy(value: Any) -> Any:
     return bounded_copy(value, "a value the stream carried")
 
 
-def accumulate(events: Iterable[StreamEvent]) -> ChatCompletion:
+_Into: TypeAlias = Literal["completion", "message"]  # what accumulate() returns
+
+
+@overload
+def accumulate(
+    events: Iterable[StreamEvent], *, into: Literal["completion"] = "completion"
+) -> ChatCompletion: ...
+@overload
+def accumulate(events: Iterable[StreamEvent], *, into: Literal["message"]) -> dict[str, Any]: ...
+def accumulate(
+    events: Iterable[StreamEvent], *, into: _Into = "completion"
+) -> ChatCompletion | dict[str, Any]:
     """The completion the events of one stream add up to.
 
     ``accumulate(typedstream.events(stream))`` returns what a non-streamed call would have
@@ -684,6 +792,9 @@ def accumulate(events: Iterable[StreamEvent]) -> ChatCompletion:
     ``completion.choices[0].message.model_dump(exclude_none=True)`` to the conversation to
     send it back through LiteLLM.
 
+    ``into="message"`` returns the final Anthropic ``Message`` instead, as JSON
+    (:meth:`Accumulator.message`), from a stream of any protocol.
+
     Errors raised while iterating ``events`` (``IncompleteStreamError``,
     ``ProviderError``, ...) propagate; feed an :class:`Accumulator` yourself to keep what
     arrived before them.
@@ -691,12 +802,22 @@ def accumulate(events: Iterable[StreamEvent]) -> ChatCompletion:
     acc = Accumulator()
     for event in events:
         acc.add(event)
-    return acc.completion()
+    return acc.message() if into == "message" else acc.completion()
 
 
-async def aaccumulate(events: AsyncIterable[StreamEvent]) -> ChatCompletion:
+@overload
+async def aaccumulate(
+    events: AsyncIterable[StreamEvent], *, into: Literal["completion"] = "completion"
+) -> ChatCompletion: ...
+@overload
+async def aaccumulate(
+    events: AsyncIterable[StreamEvent], *, into: Literal["message"]
+) -> dict[str, Any]: ...
+async def aaccumulate(
+    events: AsyncIterable[StreamEvent], *, into: _Into = "completion"
+) -> ChatCompletion | dict[str, Any]:
     """The async twin of :func:`accumulate`: ``await aaccumulate(typedstream.aevents(s))``."""
     acc = Accumulator()
     async for event in events:
         acc.add(event)
-    return acc.completion()
+    return acc.message() if into == "message" else acc.completion()

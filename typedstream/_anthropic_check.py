@@ -177,7 +177,7 @@ class AnthropicChecker:
     def flag(
         self, rule: str, path: str, value: object, message: str, *, at_end: bool = False
     ) -> None:
-        self.sink(Deviation(0 if at_end else self.n, rule, message, path, value))
+        self.sink(Deviation(0 if at_end else self.n, rule, message, path, value, "anthropic"))
 
     # -- framing (A1-A4) -------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 from ._chat_vocab import CHUNK_OBJECT, OPENAI_FINISH_REASONS, is_list, is_map
 from ._errors import bounded_repr
+from ._events import WireProtocol
 
 __all__ = [
     "OPENAI_USAGE_KEYS",
@@ -114,11 +115,19 @@ class Deviation:
     """Where in the chunk, e.g. ``choices[0].delta.tool_calls[0].type`` (``""``: the chunk)."""
     value: Any = None
     """The offending value."""
+    protocol: WireProtocol = "chat"
+    """Whose stream it is: ``"anthropic"`` (:func:`~typedstream.check_anthropic_events`, where
+    :attr:`chunk` numbers events) or ``"chat"``."""
 
     def __str__(self) -> str:
-        place = f"chunk {self.chunk}" if self.chunk else "end of stream"
+        place = f"{self.unit} {self.chunk}" if self.chunk else "end of stream"
         where = f" at {self.path}" if self.path else ""
         return f"{place}: {self.message} [{self.rule}]{where}"
+
+    @property
+    def unit(self) -> str:
+        """What :attr:`chunk` counts: ``"event"`` (Anthropic) or ``"chunk"``."""
+        return "chunk" if self.protocol == "chat" else "event"
 
 
 _ENVELOPE: Final = ("id", "object", "created", "model", "choices")

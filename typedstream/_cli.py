@@ -38,8 +38,9 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal, TextIO
 
+from ._anthropic_check import ANTHROPIC_RULES, AnthropicChecker
 from ._chat_reader import ChatReader
-from ._chat_vocab import BOM, DONE
+from ._chat_vocab import BOM, DONE, is_map
 from ._check import RULES, SSE_RULES, Checker, Deviation
 from ._display import event_text
 from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError
@@ -79,6 +80,12 @@ _SSE_STARTS: Final = (b"data:", b"event:", b"id:", b"retry:", b":")
 _NOTHING: Final[list[object]] = []
 
 Format = Literal["sse", "jsonl"]
+Protocol = Literal["chat", "anthropic"]
+_PROTOCOLS: Final = ("auto", "chat", "anthropic")
+# The event types an Anthropic stream can open with (an error alone included: a chat error
+# chunk has no top-level "type").
+_ANTHROPIC_FIRST: Final = frozenset({"message_start", "ping", "error"})
+_SNIFF_LIMIT: Final = 1 << 20  # bytes read to find the first event (then: chat)
 _FORMATS: Final[Mapping[str, Format]] = {"sse": "sse", "jsonl": "jsonl"}
 _SUFFIXES: Final[Mapping[str, Format]] = {".sse": "sse", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -504,6 +511,7 @@ class Report:
     count: int = 0  # deviations reported
     ignored: int = 0  # deviations filtered out
     groups: dict[str, Group] = field(default_factory=dict[str, Group])
+    protocol: Protocol = "chat"  # whose rules: the chat ones, or ANTHROPIC_RULES per event
 
     def add(self, deviation: Deviation) -> None:
         """Count a deviation (unless filtered out), keeping the first few of its rule."""
@@ -592,6 +600,123 @@ def check_source(
     return report
 
 
+def check_anthropic_source(
+    source: Source,
+    *,
+    partial: bool = False,
+    max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+    examples: int = 3,
+    rules: frozenset[str] | None = None,
+    ignore: frozenset[str] = frozenset(),
+) -> Report:
+    """Check an Anthropic Messages stream event by event (:class:`AnthropicChecker`).
+
+    An SSE body goes to the checker as bytes, so its framing is checked too (A1-A4); JSON
+    lines are decoded by the library's decoder and checked as events. An ``error`` event ends
+    the stream as a provider error; a stream that ends without ``message_stop`` was cut off
+    (exit 4, as for chat) unless ``partial``, and is checked as a prefix either way.
+    """
+    report = Report(source.name, source.format, partial, examples, rules, ignore)
+    report.protocol = "anthropic"
+    held: list[Deviation] = []  # the end-of-stream findings, known only at the end
+    checker = _AnthropicWatch(report.add)
+    try:
+        if source.format == "sse":
+            for piece in source.pieces:
+                checker.feed_sse(piece)
+        else:
+            _decode_events(source, checker, max_chunk_bytes)
+    except ChunkError as exc:
+        report.bad = exc
+    finally:
+        source.close()
+    checker.sink = held.append
+    checker.close()
+    report.chunks = checker.n
+    if report.bad is not None:
+        return report
+    if checker.error is not None:
+        report.error = ProviderError(checker.error, checker.n)
+    ended = checker.ended is not None
+    for deviation in held:
+        if deviation.chunk == 0 and deviation.rule in ("B1", "B6") and not ended:
+            continue  # a stream cut off is checked as a prefix, not as a whole
+        report.add(deviation)
+    if not ended and not partial:
+        report.cut = IncompleteStreamError("the stream ends without message_stop")
+    return report
+
+
+class _AnthropicWatch(AnthropicChecker):
+    """The checker, keeping the payload of an ``error`` event for the report."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, sink: Callable[[Deviation], object]) -> None:
+        super().__init__(sink)
+        self.error: object | None = None
+
+    def event(self, data: object) -> None:
+        if self.ended is None and is_map(data) and data.get("type") == "error":
+            self.error = data.get("error", data)
+        super().event(data)
+
+
+def _decode_events(source: Source, checker: AnthropicChecker, limit: int | None) -> None:
+    decoder = source.decoder(limit)
+    out: list[object] = []
+
+    def sink(item: object) -> list[object]:
+        checker.feed(item)
+        return _NOTHING
+
+    for piece in source.pieces:
+        decoder.feed(piece, sink, out)
+    decoder.close(sink, out)
+
+
+class _Found(Exception):
+    """The first event was decoded (stops :func:`sniff_protocol`'s decoder)."""
+
+
+def sniff_protocol(source: Source, max_chunk_bytes: int | None) -> tuple[Protocol, Source]:
+    """Whose stream ``source`` is, by its first event; the source is given back unread.
+
+    Anthropic when the first item the library's decoder gives is an object with a top-level
+    ``type`` an Anthropic stream opens with (``message_start``, ``ping``, ``error``; a chat
+    error chunk has no ``type``), else chat. Reads up to that item, at most 1 MiB; input the
+    decoder cannot read is left to the chat check to report.
+    """
+    decoder = source.decoder(max_chunk_bytes)
+    first: list[object] = []
+
+    def sink(item: object) -> list[object]:
+        first.append(item)
+        raise _Found
+
+    kept: list[bytes] = []
+    size = 0
+    pieces = source.pieces
+    try:
+        for piece in pieces:
+            kept.append(piece)
+            size += len(piece)
+            decoder.feed(piece, sink, [])
+            if size > _SNIFF_LIMIT:
+                break
+        else:
+            decoder.close(sink, [])
+    except (_Found, TypedStreamError):
+        pass
+    source.pieces = _prepend(b"".join(kept), pieces)
+    item = first[0] if first else None
+    if is_map(item) and "choices" not in item:
+        kind = item.get("type")
+        if isinstance(kind, str) and kind in _ANTHROPIC_FIRST:
+            return "anthropic", source
+    return "chat", source
+
+
 def _read_to_the_end(
     source: Source,
     decoder: Decoder,
@@ -622,10 +747,17 @@ def run_check(args: argparse.Namespace) -> int:
     """``typedstream check``: report how each FILE deviates from OpenAI's stream semantics."""
     output = Output(args.color)
     codes: list[int] = []
+    anthropic = False
     for path in args.files:
         try:
-            report = check_source(
-                open_source(path, args.format, output.flush),
+            source = open_source(path, args.format, output.flush)
+            protocol: str = args.protocol
+            if protocol == "auto":
+                protocol, source = sniff_protocol(source, args.max_chunk_bytes)
+            check = check_anthropic_source if protocol == "anthropic" else check_source
+            anthropic = anthropic or protocol == "anthropic"
+            report = check(
+                source,
                 partial=args.partial,
                 max_chunk_bytes=args.max_chunk_bytes,
                 examples=args.limit,
@@ -645,7 +777,8 @@ def run_check(args: argparse.Namespace) -> int:
         exact = codes.count(EXIT_OK)
         output.line("")
         output.line(
-            f"{len(codes)} files: {exact} OpenAI-exact, {len(codes) - exact} not",
+            f"{len(codes)} files: {exact} {'exact' if anthropic else 'OpenAI-exact'}, "
+            f"{len(codes) - exact} not",
             "bold green" if exact == len(codes) else "bold red",
         )
     output.flush()
@@ -679,50 +812,56 @@ def _print_report(output: Output, report: Report) -> None:
 
 
 def _group_line(group: Group) -> str:
-    where = f"first in chunk {group.chunk}" if group.chunk else "at the end of the stream"
+    unit = group.first[0].unit if group.first else "chunk"
+    where = f"first in {unit} {group.chunk}" if group.chunk else "at the end of the stream"
     count = f"{group.count} deviation{'' if group.count == 1 else 's'}"
-    meaning = RULES.get(group.rule) or SSE_RULES[group.rule]
+    if unit == "event":
+        meaning = ANTHROPIC_RULES[group.rule]
+    else:
+        meaning = RULES.get(group.rule) or SSE_RULES[group.rule]
     return f"{group.rule}: {count}, {where}: {meaning}"
 
 
 def _deviation_line(deviation: Deviation) -> str:
-    place = f"chunk {deviation.chunk}" if deviation.chunk else "end of stream"
+    place = f"{deviation.unit} {deviation.chunk}" if deviation.chunk else "end of stream"
     where = f" at {deviation.path}" if deviation.path else ""
     return f"{place}{where}: {deviation.message}"
 
 
 def _verdict(report: Report) -> str:
-    chunks = f"{report.chunks} chunk{'' if report.chunks == 1 else 's'}"
+    unit = "event" if report.protocol == "anthropic" else "chunk"
+    exact = "Anthropic-exact" if report.protocol == "anthropic" else "OpenAI-exact"
+    chunks = f"{report.chunks} {unit}{'' if report.chunks == 1 else 's'}"
     ignored = f" ({report.ignored} more ignored)" if report.ignored else ""
     end = ""
     if report.bad is not None:
-        end = f"; then chunk {report.bad.chunk} could not be read"
+        end = f"; then {unit} {report.bad.chunk} could not be read"
     elif report.error is not None:
-        end = f"; then a provider error at chunk {report.error.chunk}"
+        end = f"; then a provider error at {unit} {report.error.chunk}"
     elif report.cut is not None:
         end = "; the stream was cut off"
     count = report.count
     if count:
         rules = len(report.groups)
         return (
-            f"{report.name}: not OpenAI-exact: {count} deviation{'' if count == 1 else 's'} "
+            f"{report.name}: not {exact}: {count} deviation{'' if count == 1 else 's'} "
             f"({rules} rule{'' if rules == 1 else 's'}) in {chunks}{ignored}{end}"
         )
     if report.bad is not None:
         return (
-            f"{report.name}: no deviations in the {chunks} before chunk {report.bad.chunk}, "
+            f"{report.name}: no deviations in the {chunks} before {unit} {report.bad.chunk}, "
             f"which could not be read{ignored}"
         )
     if report.error is not None:
         return (
             f"{report.name}: no deviations in the {chunks} before the provider error "
-            f"at chunk {report.error.chunk}{ignored}"
+            f"at {unit} {report.error.chunk}{ignored}"
         )
     if report.cut is not None:
         return f"{report.name}: no deviations in {chunks}{ignored}, but the stream was cut off"
     if report.partial:
-        return f"{report.name}: OpenAI-exact so far ({chunks}, checked as a prefix){ignored}"
-    return f"{report.name}: OpenAI-exact ({chunks}){ignored}"
+        return f"{report.name}: {exact} so far ({chunks}, checked as a prefix){ignored}"
+    return f"{report.name}: {exact} ({chunks}){ignored}"
 
 
 # -- the parser -----------------------------------------------------------------------------
@@ -830,6 +969,16 @@ def _choice(flag: str, choices: tuple[str, ...], help: str) -> argparse.Argument
     return parent
 
 
+def _protocol_option() -> argparse.ArgumentParser:
+    """The `check --protocol` option (a parent parser)."""
+    return _choice(
+        "--protocol",
+        _PROTOCOLS,
+        "whose rules: chat (OpenAI chunks) or anthropic (Messages events, "
+        "typedstream.check_anthropic_events); auto (the default) tells them by the first event",
+    )
+
+
 def _stream_arguments() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     group = parent.add_argument_group("how the stream is read (typedstream.events options)")
@@ -911,7 +1060,7 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        parents=[inputs, color],
+        parents=[inputs, color, _protocol_option()],
         help="report every deviation from OpenAI's stream semantics",
         description="Check a stream against OpenAI's delta semantics "
         "(typedstream.check_openai_chunks) and report every deviation.",
@@ -931,7 +1080,7 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
         metavar="N",
         help="print the first N deviations of each rule (default: 3; the counts count all)",
     )
-    every_rule = ", ".join([*RULES, *SSE_RULES])
+    every_rule = ", ".join([*RULES, *SSE_RULES, *ANTHROPIC_RULES])
     check.add_argument(
         "--rule",
         action="append",
@@ -1002,7 +1151,7 @@ def _count(text: str) -> int:
 
 
 def _rule(text: str) -> str:
-    if text not in RULES and text not in SSE_RULES:
+    if text not in RULES and text not in SSE_RULES and text not in ANTHROPIC_RULES:
         raise argparse.ArgumentTypeError(
             f"unknown rule {text!r} (see the rules in typedstream check --help)"
         )
