@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_reader",
                 "_check",
                 "_anthropic_check",
+                "_anthropic_out",
                 "_openai_out",
                 "_accumulate",
                 "_tools",
