@@ -183,6 +183,7 @@ class AnthropicWriter:
         "_started",
         "_state",
         "_usage",
+        "_waiting",
         "_wrote_delta",
     )
 
@@ -200,6 +201,7 @@ class AnthropicWriter:
         self._client_tools = 0
         self._reasoning: list[str] | None = None  # held text of an implicit reasoning run
         self._state: OpaqueState | None = None  # foreign state of that run
+        self._waiting: list[str] = []  # envelopes written once the open block stops
         self._finish: tuple[str, str | None] | None = None  # held (stop_reason, stop_sequence)
         self._usage: Usage | None = None
         self._wrote_delta = False
@@ -488,6 +490,7 @@ class AnthropicWriter:
             self._block = None
         else:
             self._stop(out)
+        self._flush_waiting(out)
 
     def _explicit(self, *wire_types: str) -> _Block | None:
         block = self._block
@@ -555,9 +558,16 @@ class AnthropicWriter:
             self._opaque_implicit(event, out)
         elif self._reasoning is not None and event.tool_id is None:
             self._state = event  # decided at the end of the run (the last one wins)
+        elif block is not None and (block.explicit or block.wire_type != "text"):
+            # A call's state arrives while its block streams: written right after that block.
+            self._waiting.append(wrap(event))
         else:
             self._end_runs(out)
             self._redacted(wrap(event), out)
+
+    def _flush_waiting(self, out: list[WireEvent]) -> None:
+        while self._waiting and self._block is None:
+            self._redacted(self._waiting.pop(0), out)
 
     def _opaque_in_block(self, event: OpaqueState, block: _Block, out: list[WireEvent]) -> None:
         if event.type == "thinking_signature":
@@ -690,6 +700,7 @@ class AnthropicWriter:
                 self._stop(out)
         while self._queue and self._block is None:
             self._next_call(out)
+        self._flush_waiting(out)
 
     def _next_call(self, out: list[WireEvent]) -> None:
         call = self._queue.popleft()
@@ -710,6 +721,7 @@ class AnthropicWriter:
             self._next_call(out)
             if self._block is not None:
                 self._stop(out)
+        self._flush_waiting(out)
 
     # -- server tools (Anthropic sources only) ---------------------------------------------
 
