@@ -690,11 +690,9 @@ class AnthropicWriter:
         if call.pending is not None:
             return  # written, and stopped, when its turn comes
         if call.block is self._block:
-            if (
-                isinstance(event, ToolCallIncomplete)
-                and event.reason in _LEFT_OPEN
-                and not self._queue
-            ):
+            cut = isinstance(event, ToolCallIncomplete) and event.reason in _LEFT_OPEN
+            # A cut block must be the last one (B5): with more to write after it, it is stopped.
+            if cut and not self._queue and not self._waiting:
                 self._block = None  # left open: B5's one cut, or an error follows (B8)
             else:
                 self._stop(out)
