@@ -202,7 +202,11 @@ def test_events_without_stream_started_still_get_a_message() -> None:
 
 def test_events_without_a_finish_end_as_end_turn_or_tool_use() -> None:
     assert finish(write([START, TextDelta("Hi")]))["delta"]["stop_reason"] == "end_turn"
-    calls: list[StreamEvent] = [START, ToolCallStarted(0, "call_1", "f"), ToolCallDone(0, "call_1", "f", "{}")]
+    calls: list[StreamEvent] = [
+        START,
+        ToolCallStarted(0, "call_1", "f"),
+        ToolCallDone(0, "call_1", "f", "{}"),
+    ]
     assert finish(write(calls))["delta"]["stop_reason"] == "tool_use"
 
 
@@ -830,3 +834,93 @@ async def test_leaving_a_pinged_stream_early_closes_the_source() -> None:
 def test_a_ping_interval_must_be_positive() -> None:
     with pytest.raises(UsageError):
         ato_anthropic_sse([], ping_interval=0)
+
+
+# -- the real anthropic SDK over HTTP --------------------------------------------------------
+
+
+def _sdk_stream(frames: tuple[bytes, ...]) -> tuple[str, Any]:
+    """Serve ``frames`` from the loopback provider; read them with ``messages.stream()``."""
+    anthropic = pytest.importorskip("anthropic")
+    from typedstream.testing import LoopbackProvider, Reply
+
+    with LoopbackProvider(Reply("anthropic", frames, name="written")) as provider:
+        client = anthropic.Anthropic(base_url=provider.root, api_key="test", max_retries=0)
+        with client.messages.stream(
+            model="claude-test", max_tokens=100, messages=[{"role": "user", "content": "hi"}]
+        ) as stream:
+            text = "".join(stream.text_stream)
+            return text, stream.get_final_message()
+
+
+def test_the_anthropic_sdk_reads_text_thinking_and_tools_over_http() -> None:
+    events: list[StreamEvent] = [
+        START,
+        ReasoningDelta("The user wants "),
+        ReasoningDelta("weather."),
+        OpaqueState("anthropic", "thinking_signature", SIGNATURE, via="thinking_blocks"),
+        TextDelta("Let me "),
+        TextDelta("check."),
+        ToolCallStarted(0, "call_1", "get_weather"),
+        ArgumentsDelta(0, "call_1", '{"city": '),
+        ArgumentsDelta(0, "call_1", '"Paris"}'),
+        ToolCallDone(0, "call_1", "get_weather", '{"city": "Paris"}'),
+        ChoiceFinished("tool_calls", "tool_calls"),
+        Usage({"prompt_tokens": 12, "completion_tokens": 30, "total_tokens": 42}),
+    ]
+    text, final = _sdk_stream(tuple(to_anthropic_sse(events)))
+    assert text == "Let me check."
+    assert final.model_dump(exclude_none=True) == {
+        "id": "chatcmpl-x",
+        "type": "message",
+        "role": "assistant",
+        "model": "gpt-4o",
+        "content": [
+            {"type": "thinking", "thinking": "The user wants weather.", "signature": SIGNATURE},
+            {"type": "text", "text": "Let me check."},
+            {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}},
+        ],
+        "stop_reason": "tool_use",
+        "usage": {
+            "input_tokens": 12,
+            "output_tokens": 30,
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": 0,
+        },
+    }
+
+
+SDK_RECORDINGS = tuple(
+    recording(name)
+    for name in (
+        "litellm_anthropic_basic.jsonl",
+        "openai_gpt4o_parallel_tool_calls.sse",
+        "openai_gpt4o_text_usage.sse",
+        "deepseek_reasoner_thinking.sse",
+        "openai_gpt4o_refusal.sse",
+    )
+)
+
+
+@pytest.mark.parametrize("rec", SDK_RECORDINGS, ids=ids(SDK_RECORDINGS))
+def test_the_sdk_builds_the_message_of_the_chat_completion(rec: Recording) -> None:
+    completion = typedstream.accumulate(typedstream.events(source(rec)))
+    message = completion.choices[0].message
+    text = (message.content or "") + (message.refusal or "")
+    expected: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    expected += [
+        {
+            "type": "tool_use",
+            "id": call.id,
+            "name": call.function.name,
+            "input": json.loads(call.function.arguments),
+        }
+        for call in message.tool_calls or ()
+        if call.type == "function"
+    ]
+    streamed, final = _sdk_stream(tuple(to_anthropic_sse(typedstream.events(source(rec)))))
+    assert streamed == text
+    assert final.model_dump(exclude_none=True)["content"] == expected
+    assert final.id == completion.id
+    if completion.usage is not None:
+        assert final.usage.output_tokens == completion.usage.completion_tokens
