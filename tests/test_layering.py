@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_check",
                 "_anthropic_check",
                 "_responses_check",
+                "_anthropic_out",
                 "_openai_out",
                 "_accumulate",
                 "_anthropic_message",

@@ -7,6 +7,13 @@ the parts that need them import them on first use.
 
 from ._accumulate import Accumulator, PartialMode, aaccumulate, accumulate
 from ._anthropic_check import check_anthropic_events
+from ._anthropic_out import (
+    AnthropicWriter,
+    ato_anthropic_events,
+    ato_anthropic_sse,
+    to_anthropic_events,
+    to_anthropic_sse,
+)
 from ._chat_reader import ChatReader
 from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
@@ -78,6 +85,7 @@ Normalizer = ChatReader
 
 __all__ = [
     "Accumulator",
+    "AnthropicWriter",
     "ArgumentsDelta",
     "AsyncEventStream",
     "BlockDone",
@@ -143,6 +151,8 @@ __all__ = [
     "aaccumulate",
     "accumulate",
     "aevents",
+    "ato_anthropic_events",
+    "ato_anthropic_sse",
     "ato_openai_chunks",
     "ato_sse",
     "check_anthropic_events",
@@ -151,6 +161,8 @@ __all__ = [
     "event_from_json",
     "event_to_json",
     "events",
+    "to_anthropic_events",
+    "to_anthropic_sse",
     "to_openai_chunks",
     "to_sse",
 ]
