@@ -86,7 +86,7 @@ class _ChatChoice:
     """What the chat wire needs to know of one choice (``choices[].index``) besides its
     stream state: the role, and how entries find their call."""
 
-    __slots__ = ("by_id", "by_index", "held", "names", "role", "st")
+    __slots__ = ("by_id", "by_index", "held", "names", "role", "signed", "st")
 
     def __init__(self, st: Choice) -> None:
         self.st = st
@@ -97,6 +97,9 @@ class _ChatChoice:
         # Thought signatures of calls that have no name yet: (call, via, signature), sent
         # once the call's ToolCallStarted is.
         self.held: list[tuple[Call, str, str]] = []
+        # Anthropic state already sent: LiteLLM repeats each thinking block under
+        # `provider_specific_fields`, in the same delta or (rewritten by a writer) another.
+        self.signed: set[str] = set()
 
 
 class ChatReader:
@@ -345,7 +348,7 @@ class ChatReader:
             else:
                 self._content(ch.st, content, n, out)
         if rare:
-            self._refusal_and_data(ch.st, delta, n, out)
+            self._refusal_and_data(ch, delta, n, out)
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
             self._tool_calls(ch, tool_calls, n, out)
@@ -398,8 +401,9 @@ class ChatReader:
             )
 
     def _refusal_and_data(
-        self, st: Choice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
+        self, ch: _ChatChoice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
     ) -> None:
+        st = ch.st
         refusal = delta.get("refusal")
         if refusal is not None:
             if refusal.__class__ is not str:
@@ -408,25 +412,24 @@ class ChatReader:
                 )
             if refusal:
                 self._state.refusal(st, refusal, out)
-        self._message_data(st, delta, n, out)
+        self._message_data(ch, delta, n, out)
 
     def _message_data(
-        self, st: Choice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
+        self, ch: _ChatChoice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
     ) -> None:
         """Message-level provider data, each followed by the typed facts it carries
         (docs/event-model.md §4.1), and the opaque state our writer enveloped."""
+        st = ch.st
         for key in _MESSAGE_DATA_KEYS:
             value = delta.get(key)
             if value:
                 self._state.provider_data(st, key, value, None, out)
                 if key == "thinking_blocks":
-                    _thinking_states(st.index, key, value, n, out)
+                    _thinking_states(ch, key, value, n, out)
                 elif key == "provider_specific_fields" and is_map(value):
-                    # LiteLLM sends every thinking fragment twice, here and as
-                    # `thinking_blocks`: one fact, read from `thinking_blocks` when present.
                     blocks = value.get("thinking_blocks")
-                    if blocks and not delta.get("thinking_blocks"):
-                        _thinking_states(st.index, key, blocks, n, out)
+                    if blocks:
+                        _thinking_states(ch, key, blocks, n, out)
                     citation = value.get("citation")
                     if citation is not None:
                         out.append(_citation(st.index, citation, n))
@@ -546,7 +549,7 @@ class ChatReader:
         logprobs = entry.get("logprobs")
         if is_map(logprobs) and (logprobs.get("content") or logprobs.get("refusal")):
             raise ChunkError(f"choice {st.index}: logprobs arrived after the choice finished", n)
-        self._message_data(st, delta, n, out)
+        self._message_data(ch, delta, n, out)
 
     # -- tool calls ------------------------------------------------------------------------
 
@@ -729,8 +732,12 @@ def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
     raise ChunkError(f"expected a chunk (a mapping or a model), got {type_name(chunk)}", n)
 
 
-def _thinking_states(choice: int, via: str, blocks: object, n: int, out: list[StreamEvent]) -> None:
-    """An ``OpaqueState`` per LiteLLM thinking block with a signature, or redacted data."""
+def _thinking_states(
+    ch: _ChatChoice, via: str, blocks: object, n: int, out: list[StreamEvent]
+) -> None:
+    """An ``OpaqueState`` per LiteLLM thinking block with a signature, or redacted data, the
+    first time the choice sees it."""
+    choice = ch.st.index
     if not is_list(blocks):
         raise ChunkError(
             f"choice {choice}: '{via}' thinking_blocks must be a list, got {type_name(blocks)}", n
@@ -758,7 +765,9 @@ def _thinking_states(choice: int, via: str, blocks: object, n: int, out: list[St
                 f"got {type_name(value)}",
                 n,
             )
-        out.append(OpaqueState("anthropic", opaque, value, None, None, via, choice))
+        if value not in ch.signed:
+            ch.signed.add(value)
+            out.append(OpaqueState("anthropic", opaque, value, None, None, via, choice))
 
 
 def _citation(choice: int, citation: object, n: int) -> Citation:
