@@ -130,6 +130,29 @@ NON_OPENAI: dict[str, set[str]] = {
         "usage-with-choices",
         "choice-after-finish",
     },
+    "litellm_anthropic_redacted_thinking.jsonl": {
+        "non-openai-key",
+        "usage-with-choices",
+        "choice-after-finish",
+    },  # thinking_blocks, E1
+    "litellm_anthropic_thinking.jsonl": {
+        "non-openai-key",
+        "type-on-continuation",
+        "usage-with-choices",
+        "choice-after-finish",
+    },  # thinking_blocks, A1, E1
+    "litellm_anthropic_web_search_citations.jsonl": {
+        "non-openai-key",
+        "type-on-continuation",
+        "usage-with-choices",
+        "choice-after-finish",
+    },  # provider_specific_fields, A1, E1
+    "litellm_gemini_thinking.jsonl": {
+        "non-openai-key",
+        "arguments-in-header",
+        "tool-calls-not-one",
+        "usage-with-choices",
+    },  # provider_specific_fields, C1, E1
     "litellm_openai_tools_sync.jsonl": {"type-on-continuation", "null-key", "non-openai-key"},  # A1
     "litellm_openai_tools_usage_async.jsonl": {
         "type-on-continuation",

@@ -46,8 +46,9 @@ from ._chat_vocab import (
     is_map,
     type_name,
 )
+from ._envelope import unwrap
 from ._errors import ChunkError, ProviderError, TypedStreamError, UsageError, bounded_repr
-from ._events import FinishReason, RawChunk, StreamEvent
+from ._events import Citation, FinishReason, OpaqueKind, OpaqueState, RawChunk, StreamEvent
 from ._json import model_fields
 from ._options import IdFactory, ReadOptions
 from ._state import Call, CallStatus, Choice, StreamState
@@ -58,9 +59,19 @@ __all__ = ["ChatReader"]
 _MESSAGE_DATA_KEYS: Final = ("thinking_blocks", "reasoning_details", "provider_specific_fields")
 _TOOL_DATA_KEYS: Final = ("extra_content", "provider_specific_fields")
 _TOOL_DATA_KEY_SET: Final = frozenset(_TOOL_DATA_KEYS)
+# Opaque state our chat writer carried in envelopes (docs/event-model.md §7).
+_STATE_KEY: Final = "typedstream_state"
 # Every delta key read besides `content` and `tool_calls`.
 _RARE_DELTA_KEYS: Final = frozenset(
-    ("role", "reasoning_content", "reasoning", "refusal", "function_call", *_MESSAGE_DATA_KEYS)
+    (
+        "role",
+        "reasoning_content",
+        "reasoning",
+        "refusal",
+        "function_call",
+        *_MESSAGE_DATA_KEYS,
+        _STATE_KEY,
+    )
 )
 
 _EMPTY: Final[Mapping[str, Any]] = {}
@@ -75,7 +86,7 @@ class _ChatChoice:
     """What the chat wire needs to know of one choice (``choices[].index``) besides its
     stream state: the role, and how entries find their call."""
 
-    __slots__ = ("by_id", "by_index", "names", "role", "st")
+    __slots__ = ("by_id", "by_index", "held", "names", "role", "signed", "st")
 
     def __init__(self, st: Choice) -> None:
         self.st = st
@@ -83,6 +94,12 @@ class _ChatChoice:
         self.names: set[str] = set()  # every call name, for repeats after the finish
         self.by_index: dict[object, Call] = {}  # provider index (or _LEGACY) -> latest call
         self.by_id: dict[str, Call] = {}
+        # Thought signatures of calls that have no name yet: (call, via, signature), sent
+        # once the call's ToolCallStarted is.
+        self.held: list[tuple[Call, str, str]] = []
+        # Anthropic state already sent: LiteLLM repeats each thinking block under
+        # `provider_specific_fields`, in the same delta or (rewritten by a writer) another.
+        self.signed: set[str] = set()
 
 
 class ChatReader:
@@ -331,7 +348,7 @@ class ChatReader:
             else:
                 self._content(ch.st, content, n, out)
         if rare:
-            self._refusal_and_data(ch.st, delta, n, out)
+            self._refusal_and_data(ch, delta, n, out)
         tool_calls = delta.get("tool_calls")
         if tool_calls is not None:
             self._tool_calls(ch, tool_calls, n, out)
@@ -384,8 +401,9 @@ class ChatReader:
             )
 
     def _refusal_and_data(
-        self, st: Choice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
+        self, ch: _ChatChoice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
     ) -> None:
+        st = ch.st
         refusal = delta.get("refusal")
         if refusal is not None:
             if refusal.__class__ is not str:
@@ -394,10 +412,30 @@ class ChatReader:
                 )
             if refusal:
                 self._state.refusal(st, refusal, out)
+        self._message_data(ch, delta, n, out)
+
+    def _message_data(
+        self, ch: _ChatChoice, delta: Mapping[str, Any], n: int, out: list[StreamEvent]
+    ) -> None:
+        """Message-level provider data, each followed by the typed facts it carries
+        (docs/event-model.md §4.1), and the opaque state our writer enveloped."""
+        st = ch.st
         for key in _MESSAGE_DATA_KEYS:
             value = delta.get(key)
             if value:
                 self._state.provider_data(st, key, value, None, out)
+                if key == "thinking_blocks":
+                    _thinking_states(ch, key, value, n, out)
+                elif key == "provider_specific_fields" and is_map(value):
+                    blocks = value.get("thinking_blocks")
+                    if blocks:
+                        _thinking_states(ch, key, blocks, n, out)
+                    citation = value.get("citation")
+                    if citation is not None:
+                        out.append(_citation(st.index, citation, n))
+        states = delta.get(_STATE_KEY)
+        if states is not None:
+            _envelopes(st.index, states, n, out)
 
     def _reasoning(
         self, st: Choice, value: object, key: str, n: int, out: list[StreamEvent]
@@ -511,10 +549,7 @@ class ChatReader:
         logprobs = entry.get("logprobs")
         if is_map(logprobs) and (logprobs.get("content") or logprobs.get("refusal")):
             raise ChunkError(f"choice {st.index}: logprobs arrived after the choice finished", n)
-        for key in _MESSAGE_DATA_KEYS:
-            value = delta.get(key)
-            if value:
-                self._state.provider_data(st, key, value, None, out)
+        self._message_data(ch, delta, n, out)
 
     # -- tool calls ------------------------------------------------------------------------
 
@@ -550,11 +585,30 @@ class ChatReader:
         else:
             call = self._resolve(ch, provider_index, call_id, name, False, n, out)
             self._apply(ch, call, call_id, name, arguments, position, n, out)
+            if ch.held:
+                self._release(ch, out)
         if not _TOOL_DATA_KEY_SET.isdisjoint(entry):
             for key in _TOOL_DATA_KEYS:
                 value = entry.get(key)
                 if value:
                     self._state.provider_data(st, key, value, call.index, out)
+                    signature = _thought_signature(key, value, st.index, n)
+                    if signature is None:
+                        continue
+                    if call.status is _PENDING:  # no ToolCallStarted yet: the state waits
+                        ch.held.append((call, key, signature))
+                    else:
+                        out.append(_gemini_state(ch.st.index, call, key, signature))
+
+    def _release(self, ch: _ChatChoice, out: list[StreamEvent]) -> None:
+        """Send the held thought signatures of calls that have started now."""
+        waiting: list[tuple[Call, str, str]] = []
+        for call, via, signature in ch.held:
+            if call.status is _PENDING:
+                waiting.append((call, via, signature))
+            else:
+                out.append(_gemini_state(ch.st.index, call, via, signature))
+        ch.held = waiting
 
     def _legacy_entry(self, ch: _ChatChoice, entry: object, n: int, out: list[StreamEvent]) -> None:
         if entry is None:  # the delta has no legacy call
@@ -676,6 +730,125 @@ def _as_mapping(chunk: object, n: int) -> Mapping[str, Any]:
     if isinstance(chunk, (str, bytes)):
         raise ChunkError(f"expected a chunk object, got text: {chunk[:60]!r}", n)
     raise ChunkError(f"expected a chunk (a mapping or a model), got {type_name(chunk)}", n)
+
+
+def _thinking_states(
+    ch: _ChatChoice, via: str, blocks: object, n: int, out: list[StreamEvent]
+) -> None:
+    """An ``OpaqueState`` per LiteLLM thinking block with a signature, or redacted data, the
+    first time the choice sees it."""
+    choice = ch.st.index
+    if not is_list(blocks):
+        raise ChunkError(
+            f"choice {choice}: '{via}' thinking_blocks must be a list, got {type_name(blocks)}", n
+        )
+    for block in blocks:
+        if not is_map(block):
+            raise ChunkError(
+                f"choice {choice}: a thinking block must be an object, got {type_name(block)}", n
+            )
+        kind = block.get("type")
+        field: str
+        opaque: OpaqueKind
+        if kind == "thinking":
+            field, opaque = "signature", "thinking_signature"
+        elif kind == "redacted_thinking":
+            field, opaque = "data", "redacted_thinking"
+        else:
+            continue
+        value = block.get(field)
+        if value is None or value == "":  # text fragments carry no signature
+            continue
+        if value.__class__ is not str:
+            raise ChunkError(
+                f"choice {choice}: a {kind} block's '{field}' must be a string, "
+                f"got {type_name(value)}",
+                n,
+            )
+        if value not in ch.signed:
+            ch.signed.add(value)
+            out.append(OpaqueState("anthropic", opaque, value, None, None, via, choice))
+
+
+def _citation(choice: int, citation: object, n: int) -> Citation:
+    """The ``Citation`` of LiteLLM's ``provider_specific_fields.citation`` (Anthropic's
+    citation object, as its ``citations_delta`` carried it)."""
+    if not is_map(citation):
+        raise ChunkError(
+            f"choice {choice}: 'provider_specific_fields.citation' must be an object, "
+            f"got {type_name(citation)}",
+            n,
+        )
+    kind = citation.get("type")
+    if not isinstance(kind, str):
+        raise ChunkError(
+            f"choice {choice}: a citation's 'type' must be a string, got {type_name(kind)}", n
+        )
+    url, title, cited_text = (
+        _citation_text(citation, key, choice, n) for key in ("url", "title", "cited_text")
+    )
+    data = dict(citation)
+    return Citation(
+        kind,
+        url,
+        title,
+        cited_text,
+        None,
+        None,
+        data,
+        "anthropic",
+        "provider_specific_fields",
+        choice,
+    )
+
+
+def _citation_text(citation: Mapping[str, Any], key: str, choice: int, n: int) -> str | None:
+    value = citation.get(key)
+    if value is None or value.__class__ is str:
+        return value
+    raise ChunkError(
+        f"choice {choice}: a citation's '{key}' must be a string, got {type_name(value)}", n
+    )
+
+
+def _envelopes(choice: int, states: object, n: int, out: list[StreamEvent]) -> None:
+    """The ``OpaqueState`` of each envelope in ``delta.typedstream_state``."""
+    if not is_list(states):
+        raise ChunkError(
+            f"choice {choice}: '{_STATE_KEY}' must be a list, got {type_name(states)}", n
+        )
+    for value in states:
+        state = unwrap(value, choice=choice, chunk=n) if value.__class__ is str else None
+        if state is None:
+            raise ChunkError(
+                f"choice {choice}: a '{_STATE_KEY}' entry is not a typedstream envelope: "
+                f"{bounded_repr(value)}",
+                n,
+            )
+        out.append(state)
+
+
+def _thought_signature(key: str, value: object, choice: int, n: int) -> str | None:
+    """A Gemini thought signature on a tool-call entry: ``extra_content.google`` (Gemini's
+    OpenAI-compatible API) or ``provider_specific_fields`` (LiteLLM); else ``None``."""
+    if key == "extra_content":
+        value = value.get("google") if is_map(value) else None
+    if not is_map(value):
+        return None
+    signature = value.get("thought_signature")
+    if signature is None or signature == "":
+        return None
+    if signature.__class__ is not str:
+        raise ChunkError(
+            f"choice {choice}: a tool call's thought_signature must be a string, "
+            f"got {type_name(signature)}",
+            n,
+        )
+    return signature
+
+
+def _gemini_state(choice: int, call: Call, via: str, signature: str) -> OpaqueState:
+    return OpaqueState("gemini", "thought_signature", signature, None, call.out_id, via, choice)
 
 
 def _opt_str(data: Mapping[str, Any], key: str, n: int) -> str | None:

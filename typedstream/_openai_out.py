@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._chat_vocab import CHUNK_OBJECT, DONE_BYTES, is_map
 from ._check import OPENAI_USAGE_KEYS
+from ._envelope import wrap
 from ._errors import (
     ChunkError,
     IncompleteStreamError,
@@ -55,13 +56,16 @@ from ._errors import (
 )
 from ._events import (
     ArgumentsDelta,
+    BlockStarted,
     ChoiceFinished,
+    Citation,
     CustomToolCallDone,
     CustomToolCallIncomplete,
     CustomToolCallStarted,
     CustomToolInputDelta,
     Logprobs,
     Moderation,
+    OpaqueState,
     ProviderData,
     RawChunk,
     ReasoningDelta,
@@ -112,11 +116,12 @@ _ROLE_UNDECIDED: Final[Mapping[str, Any]] = {"role": "assistant", "content": Non
 class _Call:
     """One tool call of one choice, as written."""
 
-    __slots__ = ("done", "index", "legacy", "pending")
+    __slots__ = ("done", "id", "index", "legacy", "pending")
 
-    def __init__(self, index: int, legacy: bool) -> None:
+    def __init__(self, index: int, legacy: bool, id: str) -> None:
         self.index = index  # dense output index
         self.legacy = legacy
+        self.id = id
         self.done = False
         # Deltas held while an earlier call of the choice is still streaming; None once the
         # call has its turn and its deltas are written as they come.
@@ -126,7 +131,16 @@ class _Call:
 class _Choice:
     """Writer state of one choice."""
 
-    __slots__ = ("calls", "current", "finished", "index", "logprobs", "queue", "started")
+    __slots__ = (
+        "calls",
+        "current",
+        "finished",
+        "index",
+        "logprobs",
+        "queue",
+        "started",
+        "thinking",
+    )
 
     def __init__(self, index: int) -> None:
         self.index = index
@@ -136,6 +150,9 @@ class _Choice:
         self.current: _Call | None = None  # the call whose deltas are being written
         self.queue: deque[_Call] = deque()  # calls waiting for their turn, in order
         self.logprobs: dict[str, Any] | None = None  # held for the next fragment
+        # With keep_extensions: the reasoning written since the last text, call, block or
+        # thinking state; an Anthropic signature signs it (LiteLLM's thinking_blocks entry).
+        self.thinking: list[str] | None = None
 
 
 class ChatWriter:
@@ -148,8 +165,12 @@ class ChatWriter:
     Args:
         keep_extensions: Also write what OpenAI does not send: reasoning as
             ``delta.reasoning_content``, :class:`~typedstream.ProviderData` under its key (on
-            the delta, or on the tool-call entry of its call), and usage fields such as
-            ``cost``. Off by default, so the output is exactly OpenAI's vocabulary.
+            the delta, or on the tool-call entry of its call), usage fields such as ``cost``,
+            and the opaque state and citations of other protocols in the shapes LiteLLM
+            reads back (:class:`~typedstream.OpaqueState`: a ``thinking_blocks`` entry, a
+            call's ``extra_content.google.thought_signature`` or a ``typedstream_state``
+            envelope; :class:`~typedstream.Citation`: ``provider_specific_fields.citation``).
+            Off by default, so the output is exactly OpenAI's vocabulary.
         include_usage: Write the final ``choices: []`` usage chunk when usage is known.
         id: Response id for every chunk, instead of the source's (or the generated one).
         model: Model name for every chunk, instead of the source's.
@@ -237,17 +258,17 @@ class ChatWriter:
         return out
 
     def _write_rare(self, event: StreamEvent, out: list[WireChunk]) -> None:
-        if isinstance(event, ReasoningDelta):
-            if self._keep_extensions and event.text:
-                self._extension(event.choice, {"reasoning_content": event.text}, event, out)
-        elif isinstance(event, ProviderData):
+        if isinstance(event, (ReasoningDelta, ProviderData, OpaqueState, Citation)):
             if self._keep_extensions:
-                self._provider_data(event, out)
+                self._write_extension(event, out)
+        elif isinstance(event, BlockStarted):
+            block_choice = self._choices.get(event.choice)
+            if block_choice is not None:
+                block_choice.thinking = None
         elif isinstance(event, Usage):
             self._flush_all(out)
             if self._include_usage:
-                usage = dict(event.usage) if self._keep_extensions else openai_usage(event.usage)
-                out.append({**self._envelope, "choices": [], "usage": usage})
+                out.append({**self._envelope, "choices": [], "usage": self._usage(event)})
         elif isinstance(event, Moderation):
             self._flush_all(out)
             out.append({**self._envelope, "choices": [], "moderation": event.moderation})
@@ -265,8 +286,59 @@ class ChatWriter:
                 event,
             )
         # TextDone, ReasoningDone, RefusalDone: the fragments already carried the text; the
-        # structure, server tools, citations, opaque state and extensions have no chat field
-        # unless a chat carrier (ProviderData) came with them (docs/event-model.md §5.2).
+        # structure, server tools, Responses citations and extensions have no chat field
+        # (docs/event-model.md §5.2).
+
+    def _write_extension(
+        self, event: ReasoningDelta | ProviderData | OpaqueState | Citation, out: list[WireChunk]
+    ) -> None:
+        if isinstance(event, ReasoningDelta):
+            if event.text:
+                st = self._extension(event.choice, {"reasoning_content": event.text}, event, out)
+                if st.thinking is None:
+                    st.thinking = [event.text]
+                else:
+                    st.thinking.append(event.text)
+        elif isinstance(event, ProviderData):
+            self._provider_data(event, out)
+        elif event.via is not None:
+            pass  # read from chat: its ProviderData carrier was written already
+        elif isinstance(event, OpaqueState):
+            self._opaque_state(event, out)
+        elif event.protocol == "anthropic":  # LiteLLM's carrier of Anthropic citations
+            citation = {"provider_specific_fields": {"citation": event.data}}
+            self._extension(event.choice, citation, event, out)
+
+    def _usage(self, event: Usage) -> dict[str, Any]:
+        if event.protocol != "chat":  # another protocol's keys: the chat fields, from its figures
+            return chat_usage(event)
+        return dict(event.usage) if self._keep_extensions else openai_usage(event.usage)
+
+    def _opaque_state(self, event: OpaqueState, out: list[WireChunk]) -> None:
+        """Write a state in the chat carrier its origin's LiteLLM handler uses, else in an
+        envelope (docs/event-model.md §5.2, §7)."""
+        choice = event.choice
+        if event.origin == "anthropic" and event.type != "compaction":
+            block: dict[str, Any]
+            if event.type == "thinking_signature":
+                # LiteLLM rebuilds the signed block from thinking text and signature together.
+                st = self._choices.get(choice)
+                text = "".join(st.thinking) if st is not None and st.thinking else ""
+                block = {"type": "thinking", "thinking": text, "signature": event.data}
+            else:
+                block = {"type": "redacted_thinking", "data": event.data}
+            self._extension(choice, {"thinking_blocks": [block]}, event, out).thinking = None
+            return
+        st = self._choices.get(choice)
+        if st is not None and event.origin == "gemini" and event.tool_id is not None:
+            # On its call's entry, as Gemini's OpenAI-compatible API sends it (G6).
+            for call in st.calls.values():
+                if call.id == event.tool_id and not call.legacy:
+                    google = {"google": {"thought_signature": event.data}}
+                    entry = {"index": call.index, "extra_content": google}
+                    self._call_delta(st, call, {"tool_calls": [entry]}, out)
+                    return
+        self._extension(choice, {"typedstream_state": [wrap(event)]}, event, out)
 
     def close(self) -> list[WireChunk]:
         """The events ended: return what is still held (logprobs with no fragment after them)."""
@@ -332,6 +404,7 @@ class ChatWriter:
     def _fragment(self, st: _Choice, key: str, text: str, out: list[WireChunk]) -> None:
         if not text:
             return  # an empty fragment carries nothing (OpenAI never sends one)
+        st.thinking = None  # reasoning before this text is no longer the run a state signs
         if not st.started:
             self._open(st, _ROLE_TEXT if key == "content" else _ROLE_REFUSAL, out)
         logprobs, st.logprobs = st.logprobs, None
@@ -362,7 +435,7 @@ class ChatWriter:
 
     def _extension(
         self, choice: int, delta: dict[str, Any], event: StreamEvent, out: list[WireChunk]
-    ) -> None:
+    ) -> _Choice:
         # Provider data may follow a choice's finish (the normalizer passes it on); written
         # where it came, since extensions are outside OpenAI's shape anyway.
         st = self._choices.get(choice) or self._choice(choice, event)
@@ -370,6 +443,7 @@ class ChatWriter:
         if not st.started:
             self._open(st, _ROLE_UNDECIDED, out)
         out.append(self._chunk(st.index, delta))
+        return st
 
     def _provider_data(self, event: ProviderData, out: list[WireChunk]) -> None:
         st = self._choices.get(event.choice)
@@ -387,8 +461,9 @@ class ChatWriter:
         if event.index in st.calls:
             raise UsageError(f"tool call {event.index} of choice {st.index} started twice")
         self._flush_logprobs(st, out)
-        call = _Call(len(st.calls), event.legacy)
+        call = _Call(len(st.calls), event.legacy, event.id)
         st.calls[event.index] = call
+        st.thinking = None
         if call.legacy:
             delta: dict[str, Any] = {"function_call": {"name": event.name, "arguments": ""}}
         else:
@@ -480,6 +555,34 @@ def openai_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
             details = {k: v for k, v in value.items() if k in nested and v is not None}
             if details:
                 out[key] = details
+    return out
+
+
+def chat_usage(usage: Usage) -> dict[str, Any]:
+    """The chat usage object of another protocol's :class:`~typedstream.Usage`, from its typed
+    figures (docs/event-model.md §6): each field only when the figure is known."""
+    out: dict[str, Any] = {
+        key: value
+        for key, value in (
+            ("prompt_tokens", usage.input_tokens),
+            ("completion_tokens", usage.output_tokens),
+            ("total_tokens", usage.total_tokens),
+        )
+        if value is not None
+    }
+    prompt = {
+        key: value
+        for key, value in (
+            ("cached_tokens", usage.cache_read_tokens),
+            ("cache_write_tokens", usage.cache_write_tokens),
+        )
+        if value is not None
+    }
+    if prompt:
+        out["prompt_tokens_details"] = prompt
+    reasoning = usage.reasoning_tokens
+    if reasoning is not None:
+        out["completion_tokens_details"] = {"reasoning_tokens": reasoning}
     return out
 
 

@@ -14,9 +14,11 @@ from typedstream import (
     ArgumentsDelta,
     ChoiceFinished,
     ChunkError,
+    Citation,
     IncompleteStreamError,
     Logprobs,
     Moderation,
+    OpaqueState,
     ProviderData,
     ProviderError,
     RawChunk,
@@ -71,6 +73,7 @@ def check_events(
     choices: dict[int, _Choice] = {}
     seen_start = seen_usage = seen_moderation = False
     payload_seen = False  # any event other than RawChunk/StreamStarted
+    carrier: tuple[int, str] | None = None  # (choice, key) of the ProviderData just before
 
     def fail(at: int, rule: str) -> None:
         raise ProtocolViolation(f"event {at} ({events[at]!r}): {rule}")
@@ -106,7 +109,23 @@ def check_events(
             continue
         st = choices.setdefault(choice, _Choice())
         if isinstance(event, ProviderData):
+            carrier = (choice, event.key)
             continue  # may follow the finish (provider data on a phantom choice)
+        if isinstance(event, (OpaqueState, Citation)):
+            # A typed fact comes right after the ProviderData that carried it (with the
+            # other facts of that value), or alone from an envelope; like its carrier, it
+            # may follow the finish.
+            if event.via is not None and carrier != (choice, event.via):
+                fail(at, "a fact read from chat comes right after its ProviderData")
+            if isinstance(event, OpaqueState):
+                if not event.data:
+                    fail(at, "opaque state is never empty")
+                if event.tool_id is not None and not any(
+                    c.started.id == event.tool_id for c in st.calls.values()
+                ):
+                    fail(at, "a call's opaque state comes after its ToolCallStarted")
+            continue
+        carrier = None
         if st.finished:
             fail(at, "an event for a choice that already finished")
         match event:
