@@ -151,10 +151,9 @@ def create_app(
         # --8<-- [start:messages]
         events = typedstream.aevents(upstream)
         if body.get("stream") is True:
-            # The ignores go when ato_anthropic_sse and Accumulator.message() land (issue 15).
-            frames = typedstream.ato_anthropic_sse(events, ping_interval=ping_interval)  # type: ignore[attr-defined, unused-ignore]
+            frames = typedstream.ato_anthropic_sse(events, ping_interval=ping_interval)
             return StreamingResponse(
-                _ending_cleanly(frames),  # pyright: ignore[reportUnknownArgumentType]
+                _ending_cleanly(frames),
                 media_type="text/event-stream",
                 headers={"cache-control": "no-cache"},
             )
@@ -164,7 +163,7 @@ def create_app(
                 accumulator.add(event)
         except Exception as exc:
             return _provider_error(exc)
-        return JSONResponse(accumulator.message())  # type: ignore[attr-defined, unused-ignore]
+        return JSONResponse(accumulator.message())
         # --8<-- [end:messages]
 
     return Starlette(

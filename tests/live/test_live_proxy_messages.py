@@ -22,7 +22,6 @@ from litellm_cases import ANTHROPIC_SIGNATURE
 from messages_request import completion_kwargs
 from test_live_proxy import serve
 
-import typedstream
 from typedstream import check_anthropic_events
 from typedstream.testing import TOOLS, LoopbackProvider, Reply, http_error
 
@@ -30,12 +29,6 @@ from typedstream.testing import TOOLS, LoopbackProvider, Reply, http_error
 anthropic = pytest.importorskip("anthropic")
 
 pytestmark = pytest.mark.live
-
-needs_writer = pytest.mark.skipif(
-    not hasattr(typedstream, "ato_anthropic_sse")
-    or not hasattr(typedstream.Accumulator, "message"),
-    reason="typedstream.ato_anthropic_sse and Accumulator.message() are not there yet (issue 15)",
-)
 
 MODEL = "anthropic/claude-sonnet-4-5"
 QUESTION = {"role": "user", "content": "What are the weather and the time in San Francisco?"}
@@ -256,7 +249,6 @@ def test_a_provider_error_before_the_reply_is_anthropics_error_with_its_status(
 # -- the answer, written by typedstream ----------------------------------------------------------
 
 
-@needs_writer
 def test_two_turns_through_the_proxy_carry_the_signature_and_the_tool_results(
     proxy_module: ModuleType, loopback_provider: LoopbackProvider
 ) -> None:
@@ -295,7 +287,6 @@ def test_two_turns_through_the_proxy_carry_the_signature_and_the_tool_results(
     ]
 
 
-@needs_writer
 def test_a_non_streaming_request_gets_the_whole_message(
     proxy_module: ModuleType, loopback_provider: LoopbackProvider
 ) -> None:
@@ -313,7 +304,6 @@ def test_a_non_streaming_request_gets_the_whole_message(
     assert loopback_provider.last.json["stream"] is True  # the provider is always streamed
 
 
-@needs_writer
 def test_pings_keep_the_client_waiting_while_the_provider_is_silent(
     proxy_module: ModuleType, loopback_provider: LoopbackProvider
 ) -> None:
@@ -326,7 +316,6 @@ def test_pings_keep_the_client_waiting_while_the_provider_is_silent(
     assert body.count(b"event: ping\n") >= 3
 
 
-@needs_writer
 def test_a_provider_error_mid_stream_ends_in_an_error_event(
     proxy_module: ModuleType, loopback_provider: LoopbackProvider
 ) -> None:
