@@ -924,3 +924,20 @@ def test_the_sdk_builds_the_message_of_the_chat_completion(rec: Recording) -> No
     assert final.id == completion.id
     if completion.usage is not None:
         assert final.usage.output_tokens == completion.usage.completion_tokens
+
+
+def test_a_litellm_server_tool_call_is_written_as_the_server_tool_use_block_it_was() -> None:
+    # LiteLLM reports Anthropic's web search as a chat tool call with its srvtoolu_ id.
+    events = [
+        typedstream.StreamStarted("chatcmpl-1", "claude", None),
+        typedstream.ToolCallStarted(0, "srvtoolu_01A", "web_search"),
+        typedstream.ArgumentsDelta(0, "srvtoolu_01A", '{"query": "news"}'),
+        typedstream.ToolCallDone(0, "srvtoolu_01A", "web_search", '{"query": "news"}'),
+        typedstream.TextDelta("Here is the news."),
+        typedstream.ChoiceFinished("tool_calls", "tool_calls"),
+    ]
+    body = b"".join(typedstream.to_anthropic_sse(events))
+    assert b'"type":"server_tool_use","id":"srvtoolu_01A"' in body.replace(b" ", b"")
+    assert b'"tool_use"' not in body.replace(b'"server_tool_use"', b"")
+    assert b'"stop_reason":"end_turn"' in body.replace(b" ", b"")
+    assert typedstream.check_anthropic_events(body) == []

@@ -97,6 +97,17 @@ PING_FRAME: Final = b'event: ping\ndata: {"type": "ping"}\n\n'
 """A ``ping`` exactly as Anthropic sends it (the one event with a space after its colon)."""
 
 _TOOL_BLOCKS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
+# LiteLLM reports Anthropic's server tool calls (web search…) as ordinary chat tool calls with
+# their `srvtoolu_` ids (docs/provider-quirks.md): such a call is written back as the
+# server_tool_use block it was, never as a tool_use the client would have to answer.
+_SERVER_ID: Final = "srvtoolu_"
+_CALL_BLOCKS: Final = frozenset({"tool_use", "server_tool_use"})
+
+
+def _call_block(tool_id: str) -> str:
+    return "server_tool_use" if tool_id.startswith(_SERVER_ID) else "tool_use"
+
+
 # Cut calls whose block is left unstopped: the one cut B5 allows, and cuts an error ends (B8).
 _LEFT_OPEN: Final = frozenset({"length", "max_tokens", "error", "end_of_input"})
 _CUSTOM_CALL_EVENTS: Final = (
@@ -631,8 +642,9 @@ class AnthropicWriter:
     def _call_started(self, event: ToolCallStarted, out: list[WireEvent]) -> None:
         if event.index in self._calls:
             raise UsageError(f"tool call {event.index} started twice")
-        self._client_tools += 1
         explicit = self._explicit("tool_use")
+        if explicit is not None or not event.id.startswith(_SERVER_ID):
+            self._client_tools += 1
         if explicit is not None and explicit.start is not None:
             explicit.start["content_block"]["name"] = event.name
             self._write_start(explicit, explicit.start, out)
@@ -646,7 +658,7 @@ class AnthropicWriter:
             return
         self._end_runs(out)
         self._stop(out)
-        call.block = self._open("tool_use", out, id=tool_id, name=event.name)
+        call.block = self._open(_call_block(tool_id), out, id=tool_id, name=event.name)
 
     def _pending_start(self, call: _Call, tool_id: str, name: str) -> None:
         assert call.pending is not None
@@ -704,7 +716,9 @@ class AnthropicWriter:
         call = self._queue.popleft()
         pending, call.pending = call.pending or [], None
         header, *deltas = pending
-        call.block = self._open("tool_use", out, id=header["id"], name=header["name"])
+        call.block = self._open(
+            _call_block(header["id"]), out, id=header["id"], name=header["name"]
+        )
         out.extend(_delta(call.block, delta) for delta in deltas)
         if call.done:
             self._stop(out)
@@ -713,7 +727,7 @@ class AnthropicWriter:
         """Something else comes: the open implicit call's block is stopped, queued calls
         written (a call whose done event never came is written as far as it came)."""
         block = self._block
-        if block is not None and not block.explicit and block.wire_type == "tool_use":
+        if block is not None and not block.explicit and block.wire_type in _CALL_BLOCKS:
             self._stop(out)
         while self._queue:
             self._next_call(out)
