@@ -236,7 +236,7 @@ class AnthropicReader:
 
         Raises:
             ChunkError: the event is malformed or breaks the stream's rules.
-            UsageError: the reader raised an error or read an ``error`` event earlier.
+            UsageError: the reader raised an error earlier.
         """
         if self._status != _OPEN:
             self._refuse()
@@ -302,7 +302,7 @@ class AnthropicReader:
         if self._status == _STOPPED or self._status == _CLOSED:
             raise ChunkError("event after the end of the stream (message_stop)", self._chunks + 1)
         if self._status == _ERRORED:
-            raise UsageError("the stream ended with an error event; it takes no more input")
+            raise ChunkError("event after the error event that ended the stream", self._chunks + 1)
         raise UsageError("the reader raised an error earlier; it takes no more input")
 
     def _check_order(self, kind: str, data: Mapping[str, Any], n: int) -> None:

@@ -586,6 +586,8 @@ class StreamState:
                 f"the stream ended while {', '.join(parts)} was still streaming; "
                 "it is not reported done"
             )
+        elif not unfinished:  # every choice finished, but the wire's end never came
+            problem = f"the stream ended after its finish but without its {marker}"
         else:
             choices = ", ".join(str(st.index) for st in unfinished)
             problem = f"the stream ended with choice(s) {choices} unfinished and no {marker}"
