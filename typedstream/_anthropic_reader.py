@@ -462,7 +462,8 @@ class AnthropicReader:
             error = {"message": error}
         elif not is_map(error):
             raise ChunkError(f"'error' must be an object, got {type_name(error)}", n)
-        self._extra(data, ("type", "error"), "error", None, out)
+        extensions: list[StreamEvent] = []
+        self._extra(data, ("type", "error"), "error", None, extensions)
         message = error.get("message")
         kind = error.get("type")
         self._state.error(
@@ -472,6 +473,7 @@ class AnthropicReader:
             dict(error),
             out,
         )
+        out[-1:-1] = extensions  # immediately before StreamError
         self._block = None
         self.error = ProviderError(dict(error), n)
         self._status = _ERRORED
@@ -638,7 +640,8 @@ def _as_mapping(event: object, n: int) -> Mapping[str, Any]:
     dump = getattr(event, "model_dump", None)
     if dump is not None:  # `anthropic` SDK events (pydantic models), read without import
         try:
-            data = dump(exclude_unset=True, warnings=False)
+            # JSON mode: the wire's values (a container's `expires_at` stays a string)
+            data = dump(mode="json", exclude_unset=True, warnings=False)
         except TypeError:  # a serializer pydantic never built (see model_fields)
             data = model_fields(event, f"event {n}")
         if is_map(data):
