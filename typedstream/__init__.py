@@ -7,6 +7,7 @@ the parts that need them import them on first use.
 
 from ._accumulate import Accumulator, PartialMode, aaccumulate, accumulate
 from ._anthropic_check import check_anthropic_events
+from ._anthropic_reader import AnthropicReader
 from ._chat_reader import ChatReader
 from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
@@ -77,6 +78,7 @@ Normalizer = ChatReader
 
 __all__ = [
     "Accumulator",
+    "AnthropicReader",
     "ArgumentsDelta",
     "AsyncEventStream",
     "BlockDone",
