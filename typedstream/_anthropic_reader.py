@@ -75,6 +75,14 @@ _MESSAGE_KEYS: Final = frozenset(
     ("id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "usage")
 )
 _TOOL_KEYS: Final = frozenset(("type", "id", "name", "input"))
+_KEYS_STOP_REASON_STOP_SEQUENCE: Final = frozenset(("stop_reason", "stop_sequence"))
+_KEYS_TYPE_DELTA_USAGE: Final = frozenset(("type", "delta", "usage"))
+_KEYS_TYPE_ERROR: Final = frozenset(("type", "error"))
+_KEYS_TYPE_INDEX: Final = frozenset(("type", "index"))
+_KEYS_TYPE_INDEX_CONTENT_BLOCK: Final = frozenset(("type", "index", "content_block"))
+_KEYS_TYPE_INDEX_DELTA: Final = frozenset(("type", "index", "delta"))
+_KEYS_TYPE_MESSAGE: Final = frozenset(("type", "message"))
+_KEYS_TYPE: Final = frozenset(("type",))
 _BLOCK_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "text": frozenset(("type", "text", "citations")),
     "thinking": frozenset(("type", "thinking", "signature")),
@@ -93,6 +101,7 @@ _DELTAS: Final[Mapping[str, tuple[str, frozenset[str]]]] = {
     "input_json_delta": ("partial_json", frozenset(("tool", "server"))),
     "compaction_delta": ("content", frozenset(("compaction",))),
 }
+_DELTA_KEYS: Final = {kind: frozenset(("type", field)) for kind, (field, _) in _DELTAS.items()}
 _WIRE_KINDS: Final[Mapping[str, str]] = {
     "text": "text",
     "thinking": "thinking",
@@ -247,7 +256,9 @@ class AnthropicReader:
             if self.raw:
                 out.append(RawChunk(event, number))
             data = event if type(event) is DICT else _as_mapping(event, number)
-            kind = _type_of(data, name, number)
+            kind: Any = data.get("type")  # a string, or _type_of says why not
+            if name is not None or kind.__class__ is not str:
+                kind = _type_of(data, name, number)
             handler = self._handlers.get(kind)
             if handler is None:
                 self._unknown(kind, data, out)
@@ -318,7 +329,7 @@ class AnthropicReader:
         usage = message.get("usage")
         if usage is not None and not is_map(usage):
             raise ChunkError(f"'message.usage' must be an object, got {type_name(usage)}", n)
-        self._extra(data, ("type", "message"), "message_start", None, out)
+        self._extra(data, _KEYS_TYPE_MESSAGE, "message_start", None, out)
         self._extra(message, _MESSAGE_KEYS, "message", None, out)
         initial = None
         if usage is not None:
@@ -340,7 +351,7 @@ class AnthropicReader:
         kind = _WIRE_KINDS.get(wire) or ("result" if wire.endswith("_tool_result") else "")
         state, st = self._state, self._st
         state.settle(st, out)  # a closed call is done before anything of the next block
-        self._extra(data, ("type", "index", "content_block"), "content_block_start", index, out)
+        self._extra(data, _KEYS_TYPE_INDEX_CONTENT_BLOCK, "content_block_start", index, out)
         if kind:
             self._extra(block, _BLOCK_KEYS[kind], "content_block", index, out)
         else:
@@ -355,13 +366,20 @@ class AnthropicReader:
 
     def _block_delta(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
         n = self._chunks
-        self._check_order("content_block_delta", data, n)
-        rec = self._open_block(_index(data, n), "content_block_delta", n)
-        delta = _map(data, "delta", n)
+        rec = self._block
+        index = data.get("index")
+        if rec is None or index.__class__ is not int or index != rec.index:
+            # the checks that fail (an open block means the message has started, unfinished)
+            self._check_order("content_block_delta", data, n)
+            rec = self._open_block(_index(data, n), "content_block_delta", n)
+        delta: Any = data.get("delta")
+        if type(delta) is not DICT:  # the usual delta is a dict: spare it the general check
+            delta = _map(data, "delta", n)
         kind = delta.get("type")
         if not isinstance(kind, str):
             raise ChunkError(f"'delta.type' must be a string, got {type_name(kind)}", n)
-        self._extra(data, ("type", "index", "delta"), "content_block_delta", rec.index, out)
+        if not data.keys() <= _KEYS_TYPE_INDEX_DELTA:
+            self._extra(data, _KEYS_TYPE_INDEX_DELTA, "content_block_delta", rec.index, out)
         known = _DELTAS.get(kind)
         if known is None or rec.kind == "extension":
             out.append(Extension("delta", kind, dict(delta), rec.index, _P))
@@ -369,14 +387,15 @@ class AnthropicReader:
         field, kinds = known
         if rec.kind not in kinds:
             raise ChunkError(f"a {kind} in block {rec.index}, a {rec.wire} block", n)
-        self._extra(delta, ("type", field), "delta", rec.index, out)
+        if not delta.keys() <= _DELTA_KEYS[kind]:
+            self._extra(delta, _DELTA_KEYS[kind], "delta", rec.index, out)
         self._delta_readers[kind](rec, delta.get(field), out)
 
     def _block_stop(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
         n = self._chunks
         self._check_order("content_block_stop", data, n)
         rec = self._open_block(_index(data, n), "content_block_stop", n)
-        self._extra(data, ("type", "index"), "content_block_stop", rec.index, out)
+        self._extra(data, _KEYS_TYPE_INDEX, "content_block_stop", rec.index, out)
         state, st = self._state, self._st
         if rec.kind == "server":
             out.append(ServerToolCallDone(rec.id, rec.tool, rec.name, "".join(rec.parts)))
@@ -408,10 +427,8 @@ class AnthropicReader:
             )
         self._overlay_usage(data.get("usage"), n)
         extensions: list[StreamEvent] = []
-        self._extra(data, ("type", "delta", "usage"), "message_delta", None, extensions)
-        self._extra(
-            delta, ("stop_reason", "stop_sequence"), "message_delta.delta", None, extensions
-        )
+        self._extra(data, _KEYS_TYPE_DELTA_USAGE, "message_delta", None, extensions)
+        self._extra(delta, _KEYS_STOP_REASON_STOP_SEQUENCE, "message_delta.delta", None, extensions)
         self._delta_seen = True
         if self._st.finished or raw is None:
             if raw is None and self.strict:
@@ -447,7 +464,7 @@ class AnthropicReader:
         self._check_order("message_stop", data, n)
         if not self._delta_seen:
             raise ChunkError("message_stop before any message_delta", n)
-        self._extra(data, ("type",), "message_stop", None, out)
+        self._extra(data, _KEYS_TYPE, "message_stop", None, out)
         self._state.chunk = None
         self._state.end(True, out)
         self._status = _STOPPED
@@ -463,7 +480,7 @@ class AnthropicReader:
         elif not is_map(error):
             raise ChunkError(f"'error' must be an object, got {type_name(error)}", n)
         extensions: list[StreamEvent] = []
-        self._extra(data, ("type", "error"), "error", None, extensions)
+        self._extra(data, _KEYS_TYPE_ERROR, "error", None, extensions)
         message = error.get("message")
         kind = error.get("type")
         self._state.error(
@@ -486,16 +503,15 @@ class AnthropicReader:
     def _extra(
         self,
         obj: Mapping[str, Any],
-        known: frozenset[str] | tuple[str, ...],
+        known: frozenset[str],
         name: str,
         block: int | None,
         out: list[StreamEvent],
     ) -> None:
         """Keys of ``obj`` the model does not type, as one ``Extension`` (wire order)."""
-        if len(obj) > len(known) or any(key not in known for key in obj):
+        if not obj.keys() <= known:
             extra = {k: v for k, v in obj.items() if k not in known}
-            if extra:
-                out.append(Extension("keys", name, extra, block, _P))
+            out.append(Extension("keys", name, extra, block, _P))
 
     # -- block starts ----------------------------------------------------------------------
 

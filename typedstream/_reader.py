@@ -344,6 +344,12 @@ class Feeder:
 
     def _other(self, item: object) -> Iterable[StreamEvent]:
         """An item for the Anthropic reader, or the first items of an undecided stream."""
+        reader = self.anthropic
+        if reader is not None and item.__class__ is dict and self.decoder is None:
+            out = reader.feed(item)  # the usual decoded event
+            if reader.error is not None:
+                self._check_error(reader)
+            return out
         raw = _text(item)
         if raw is not None:
             return self._raw(raw, item)
