@@ -28,6 +28,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
             {
                 "_sse",
                 "_chat_reader",
+                "_anthropic_reader",
                 "_reader",
                 "_check",
                 "_anthropic_check",

@@ -7,6 +7,8 @@ import pytest
 
 from typedstream import (
     ArgumentsDelta,
+    BlockDone,
+    BlockStarted,
     ChoiceFinished,
     ChunkError,
     IncompleteStreamError,
@@ -17,6 +19,7 @@ from typedstream import (
     ReasoningDone,
     RefusalDelta,
     RefusalDone,
+    StreamError,
     StreamEvent,
     StreamStarted,
     TextDelta,
@@ -280,10 +283,149 @@ def test_settled_tells_whether_ending_now_would_be_complete() -> None:
 
 def test_only_done_and_incomplete_are_terminal_in_the_transition_table() -> None:
     sources = {source for source, _ in _TRANSITIONS}
-    assert sources == {CallStatus.PENDING, CallStatus.STREAMING}
+    assert sources == {CallStatus.PENDING, CallStatus.STREAMING, CallStatus.CLOSED}
     assert set(CallStatus) - sources == {CallStatus.DONE, CallStatus.INCOMPLETE}
     assert set(_TRANSITIONS.values()) == {
         CallStatus.STREAMING,
+        CallStatus.CLOSED,
         CallStatus.DONE,
         CallStatus.INCOMPLETE,
     }
+
+
+# -- blocks and the closed state (the protocol-neutral half of the Anthropic reader) ----------
+
+
+def anthropic_state(out: list[StreamEvent]) -> StreamState:
+    state = StreamState()
+    state.start("msg_1", "m", None, None, None, out, protocol="anthropic")
+    return state
+
+
+def tool_block(state: StreamState, out: list[StreamEvent], index: int, id: str) -> None:
+    st = state.choice(0)
+    state.open_block(st, index, "tool_call", "tool_use", id, out)
+    call = state.tool_start(st, id, "f", out)
+    state.tool_arguments(st, call, "{}", out)
+    state.close_block(st, index, "completed", out)
+    state.tool_stop(st, call)
+
+
+def test_blocks_are_dense_and_one_is_open_at_a_time() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    st = state.choice(0)
+    with pytest.raises(ChunkError, match="block index 1 out of order: expected 0"):
+        state.open_block(st, 1, "text", "text", None, out)
+    state.open_block(st, 0, "text", "text", None, out)
+    with pytest.raises(ChunkError, match="block 1 started while block 0 \\(text\\) is still open"):
+        state.open_block(st, 1, "text", "text", None, out)
+    with pytest.raises(ChunkError, match="block 1 closed, but block 0 is open"):
+        state.close_block(st, 1, "completed", out)
+    state.close_block(st, 0, "completed", out)
+    assert out[1:] == [
+        BlockStarted(0, "text", "text", None, "anthropic"),
+        BlockDone(0, "text", "text", None, "anthropic", "completed"),
+    ]
+
+
+def test_a_closed_call_is_done_when_the_next_block_starts() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    tool_block(state, out, 0, "toolu_a")
+    assert not any(isinstance(e, ToolCallDone) for e in out)  # closed, not yet done
+    state.open_block(state.choice(0), 1, "text", "text", None, out)
+    assert out[-2:] == [
+        ToolCallDone(0, "toolu_a", "f", "{}"),
+        BlockStarted(1, "text", "text", None, "anthropic"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "stop", "expected"),
+    [
+        ("tool_use", "tool_calls", ToolCallDone(0, "toolu_a", "f", "{}")),
+        ("pause_turn", "pause", ToolCallDone(0, "toolu_a", "f", "{}")),
+        ("max_tokens", "max_tokens", ToolCallIncomplete(0, "toolu_a", "f", "{}", "max_tokens")),
+        ("refusal", "refusal", ToolCallIncomplete(0, "toolu_a", "f", "{}", "refusal")),
+    ],
+)
+def test_a_closed_call_is_done_or_incomplete_by_the_stop(
+    raw: str, stop: str, expected: StreamEvent
+) -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    tool_block(state, out, 0, "toolu_a")
+    state.finish(state.choice(0), "stop", raw, out, stop)  # type: ignore[arg-type]
+    assert out[-2] == expected
+
+
+def test_an_end_turn_with_calls_is_not_promoted_outside_chat() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    tool_block(state, out, 0, "toolu_a")
+    state.finish(state.choice(0), "stop", "end_turn", out, "end")
+    assert out[-1] == ChoiceFinished("stop", "end_turn", 0, "end")
+
+
+def test_a_cutting_finish_cuts_the_open_block_after_its_call() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    st = state.choice(0)
+    state.open_block(st, 0, "tool_call", "tool_use", "toolu_a", out)
+    call = state.tool_start(st, "toolu_a", "f", out)
+    state.tool_arguments(st, call, '{"a', out)
+    state.finish(st, "length", "max_tokens", out, "max_tokens")
+    assert out[-3:] == [
+        ToolCallIncomplete(0, "toolu_a", "f", '{"a', "max_tokens"),
+        BlockDone(0, "tool_call", "tool_use", "toolu_a", "anthropic", "cut"),
+        ChoiceFinished("length", "max_tokens", 0, "max_tokens"),
+    ]
+
+
+def test_an_error_ends_open_calls_and_blocks_before_the_stream_error() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    st = state.choice(0)
+    state.open_block(st, 0, "tool_call", "tool_use", "toolu_a", out)
+    state.tool_start(st, "toolu_a", "f", out)
+    state.error("Overloaded", "overloaded_error", None, {"type": "overloaded_error"}, out)
+    assert out[-3:] == [
+        ToolCallIncomplete(0, "toolu_a", "f", "", "error"),
+        BlockDone(0, "tool_call", "tool_use", "toolu_a", "anthropic", "cut"),
+        StreamError(
+            "Overloaded",
+            "overloaded_error",
+            None,
+            {"type": "overloaded_error"},
+            "event",
+            "anthropic",
+        ),
+    ]
+
+
+def test_an_incomplete_end_reports_cut_calls_and_blocks_when_asked() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    tool_block(state, out, 0, "toolu_a")
+    state.open_block(state.choice(0), 1, "text", "text", None, out)
+    del out[:]
+    with pytest.raises(IncompleteStreamError):
+        state.end(False, out, "message_stop", report_cut=True)
+    assert out == [BlockDone(1, "text", "text", None, "anthropic", "cut")]
+    # the call was done when block 1 started; a call still closed at the end is cut
+    out2: list[StreamEvent] = []
+    state2 = anthropic_state(out2)
+    tool_block(state2, out2, 0, "toolu_b")
+    with pytest.raises(IncompleteStreamError):
+        state2.end(False, out2, "message_stop", report_cut=True)
+    assert out2[-1] == ToolCallIncomplete(0, "toolu_b", "f", "{}", "end_of_input")
+
+
+def test_a_complete_end_sends_usage_in_the_stream_protocol() -> None:
+    out: list[StreamEvent] = []
+    state = anthropic_state(out)
+    state.usage({"input_tokens": 1, "output_tokens": 2})
+    state.finish(state.choice(0), "stop", "end_turn", out, "end")
+    state.end(True, out)
+    assert out[-1] == Usage({"input_tokens": 1, "output_tokens": 2}, "anthropic")

@@ -14,6 +14,7 @@ from ._anthropic_out import (
     to_anthropic_events,
     to_anthropic_sse,
 )
+from ._anthropic_reader import AnthropicReader
 from ._chat_reader import ChatReader
 from ._check import Deviation, check_openai_chunks
 from ._drivers import AsyncEventStream, EventStream, aevents, events
@@ -85,6 +86,7 @@ Normalizer = ChatReader
 
 __all__ = [
     "Accumulator",
+    "AnthropicReader",
     "AnthropicWriter",
     "ArgumentsDelta",
     "AsyncEventStream",

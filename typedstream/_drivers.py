@@ -27,7 +27,7 @@ from types import TracebackType
 from typing import Any
 
 from ._events import StreamEvent
-from ._options import MAX_CHUNK_BYTES, IdFactory, ReadOptions
+from ._options import MAX_CHUNK_BYTES, IdFactory, ReadOptions, ReadProtocol
 from ._reader import Feeder, aclose_source, close_source
 
 __all__ = ["AsyncEventStream", "EventStream", "aevents", "events"]
@@ -153,15 +153,19 @@ def events(
     id_factory: IdFactory | None = None,
     lines: bool = False,
     max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+    protocol: ReadProtocol = "auto",
 ) -> EventStream:
-    """Turn a chat-completion stream into typed events.
+    """Turn a chat-completion or Anthropic Messages stream into typed events.
 
     Args:
         source: What the stream yields: ``openai`` ``ChatCompletionChunk`` objects (an
             ``openai`` ``Stream``), LiteLLM ``ModelResponseStream`` objects (the
-            ``litellm.completion(stream=True)`` wrapper), mappings (decoded JSON chunks,
-            ``model_dump()`` output, with the ``"[DONE]"`` item as an explicit end), raw SSE
-            ``bytes``/``str`` pieces cut anywhere, or a whole SSE body as one ``bytes``/``str``.
+            ``litellm.completion(stream=True)`` wrapper), the ``anthropic`` SDK's raw events
+            (its ``Stream`` of ``client.messages.create(stream=True)``) or a
+            ``MessageStream`` (``client.messages.stream(...)``), mappings (decoded JSON
+            chunks or Anthropic events, ``model_dump()`` output, with the ``"[DONE]"`` item
+            as an explicit end of a chat stream), raw SSE ``bytes``/``str`` pieces cut
+            anywhere, or a whole SSE body as one ``bytes``/``str``.
         strict: Raise :class:`~typedstream.ChunkError` for a changed role, an id change on
             an entry without a name, and unknown finish reasons instead of repairing them.
         assume_complete: Treat the end of the source as a complete end even without finish
@@ -179,6 +183,12 @@ def events(
             chunk of raw text may hold (default 16 MiB; ``None``: no limit). Crossing it
             raises :class:`~typedstream.ChunkError` at once, so a body that never ends a
             line or an event is never buffered without bound.
+        protocol: The wire protocol of the source: ``"chat"``, ``"anthropic"``, or
+            ``"auto"`` (the default), where the first item decides — an Anthropic event
+            (``message_start``, an SSE ``event: message_start``…) or a chat chunk. A lone
+            first ``{"type": "error"}`` is ambiguous between Anthropic and OpenAI
+            Responses; ``"auto"`` reads it as Anthropic. ``"responses"`` raises
+            :class:`~typedstream.UsageError` (not supported yet).
 
     Returns:
         An iterator of :data:`~typedstream.StreamEvent` that is also a context manager;
@@ -199,9 +209,15 @@ def events(
             id_factory=id_factory,
             lines=lines,
             max_chunk_bytes=max_chunk_bytes,
+            protocol=protocol,
         )
     )
-    items = iter((source,) if isinstance(source, _WHOLE_BODY) else source)
+    if isinstance(source, _WHOLE_BODY):
+        items: Iterator[Any] = iter((source,))
+    elif _is_message_stream(source):
+        items = _raw_events(source)
+    else:
+        items = iter(source)
     closer = _Closer(source, items)
     return EventStream(_drive(items, feeder, closer), closer)
 
@@ -217,6 +233,7 @@ def aevents(
     id_factory: IdFactory | None = None,
     lines: bool = False,
     max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
+    protocol: ReadProtocol = "auto",
 ) -> AsyncEventStream:
     """The async twin of :func:`events`: same options, same events, for async sources.
 
@@ -235,10 +252,13 @@ def aevents(
             id_factory=id_factory,
             lines=lines,
             max_chunk_bytes=max_chunk_bytes,
+            protocol=protocol,
         )
     )
     if isinstance(source, _WHOLE_BODY):
         items: AsyncIterator[Any] = _as_async(iter((source,)))
+    elif _is_message_stream(source):
+        items = _araw_events(source)
     elif isinstance(source, AsyncIterable):
         items = aiter(source)
     else:
@@ -278,3 +298,49 @@ async def _adrive(
 async def _as_async(items: Iterator[Any]) -> AsyncGenerator[Any, None]:
     for item in items:
         yield item
+
+
+# The `anthropic` SDK's MessageStream yields its raw events interleaved with events it builds
+# (`text`, `citation`, `thinking`, `signature`, `input_json`), and replaces `content_block_stop`
+# and `message_stop` with copies carrying its snapshot. Iterating it (rather than its private
+# raw stream) keeps its snapshot right, so `get_final_message()` works afterwards; the raw
+# events are taken back out here, without the snapshot fields.
+_RAW_EVENT_TYPES = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "message_delta",
+    }
+)
+
+
+def _is_message_stream(source: object) -> bool:
+    """An ``anthropic`` ``MessageStream``/``AsyncMessageStream`` (or a beta one), by shape."""
+    return type(source).__name__.endswith("MessageStream") and hasattr(source, "_raw_stream")
+
+
+def _raw_event(event: Any) -> Any:
+    """The raw event behind one MessageStream event, or None for an event the SDK built."""
+    kind = getattr(event, "type", None)
+    if kind in _RAW_EVENT_TYPES:
+        return event
+    if kind == "content_block_stop":
+        return {"type": "content_block_stop", "index": event.index}
+    if kind == "message_stop":
+        return {"type": "message_stop"}
+    return None
+
+
+def _raw_events(stream: Iterable[Any]) -> Generator[Any, None, None]:
+    for event in stream:
+        raw = _raw_event(event)
+        if raw is not None:
+            yield raw
+
+
+async def _araw_events(stream: Any) -> AsyncGenerator[Any, None]:
+    async for event in stream:
+        raw = _raw_event(event)
+        if raw is not None:
+            yield raw

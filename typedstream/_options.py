@@ -8,12 +8,15 @@ Each option is documented once, on :func:`typedstream.events` and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal, TypeAlias
 
 from ._errors import UsageError
 from ._state import IdFactory
 
-__all__ = ["MAX_CHUNK_BYTES", "IdFactory", "ReadOptions"]
+__all__ = ["MAX_CHUNK_BYTES", "IdFactory", "ReadOptions", "ReadProtocol"]
+
+ReadProtocol: TypeAlias = Literal["auto", "chat", "anthropic", "responses"]
+"""The wire protocol a source is read as; ``"auto"``: decided by its first item."""
 
 MAX_CHUNK_BYTES: Final = 16 * 1024 * 1024
 """The default limit on one SSE line, one SSE event's data and one JSON line, in bytes."""
@@ -33,6 +36,7 @@ class ReadOptions:
     id_factory: IdFactory | None = None
     lines: bool = False
     max_chunk_bytes: int | None = MAX_CHUNK_BYTES
+    protocol: ReadProtocol = "auto"
 
     def __post_init__(self) -> None:
         check_limit(self.max_chunk_bytes)

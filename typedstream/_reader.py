@@ -25,19 +25,28 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import jiter
 
+from ._anthropic_reader import ANTHROPIC_EVENT_TYPES, AnthropicReader
 from ._chat_reader import ChatReader
-from ._chat_vocab import BOM, DONE, DONE_BYTES
-from ._errors import ChunkError, IncompleteStreamError, TypedStreamError
+from ._chat_vocab import BOM, DONE, DONE_BYTES, is_map
+from ._errors import ChunkError, IncompleteStreamError, TypedStreamError, UsageError
 from ._events import StreamEvent
 from ._json import loads
 from ._options import MAX_CHUNK_BYTES, ReadOptions, check_limit
 from ._sse import SSEDecoder
 
-__all__ = ["MAX_CHUNK_BYTES", "Decoder", "Feeder", "aclose_source", "close_source"]
+__all__ = [
+    "MAX_CHUNK_BYTES",
+    "Decoder",
+    "Feeder",
+    "aclose_source",
+    "chat_payload",
+    "close_source",
+    "detect_protocol",
+]
 
 
 T = TypeVar("T")
@@ -130,9 +139,12 @@ class Decoder:
             raised at once.
         first_line: The number of the first JSON line (for messages).
         chunks: Chunks already counted before the text began (the next is numbered after).
+        named: Hand the sink ``(SSE event name or None, payload)`` pairs, an ``event: error``
+            unchanged (readers of protocols with named events need the name). May be turned
+            off between pieces; the sink then gets payloads, an error wrapped for chat.
     """
 
-    __slots__ = ("chunks", "done", "framing", "lines")
+    __slots__ = ("chunks", "done", "framing", "lines", "named")
 
     def __init__(
         self,
@@ -142,6 +154,7 @@ class Decoder:
         max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
         first_line: int = 1,
         chunks: int = 0,
+        named: bool = False,
     ) -> None:
         check_limit(max_chunk_bytes)
         limit = max_chunk_bytes if max_chunk_bytes is not None else 1 << 62
@@ -151,6 +164,7 @@ class Decoder:
         self.lines = lines and not jsonl
         self.chunks = chunks  # items handed on so far, "[DONE]" not counted
         self.done = False  # "[DONE]" was decoded: nothing more is read
+        self.named = named
 
     def feed(self, raw: bytes, sink: Sink[T], out: list[T]) -> None:
         """Decode the next piece of text; hand each item it completes to ``sink``, in order,
@@ -212,6 +226,7 @@ class Decoder:
         """Parse payloads up to ``[DONE]`` or a bad one; return them and why it stopped
         early (``DONE_BYTES`` or the error for the next payload), if it did."""
         from_json = jiter.from_json
+        named = self.named
         chunks: list[Any] = []
         for event, data in batch:
             if data.strip() == DONE_BYTES and event != "error":  # exactly [DONE], not an error
@@ -226,10 +241,14 @@ class Decoder:
                         number = self.chunks + len(chunks) + 1
                         return chunks, self._malformed(event, data, exc, number)
                     chunk = {"message": data.decode("utf-8", "replace")}  # plain-text error
-            if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
-                # An `event: error` is a provider error whatever its data says.
-                chunk = {"error": chunk if chunk else {"message": "error event without details"}}
-            chunks.append(chunk)
+                    if named:
+                        chunk = {"type": "error", "error": chunk}
+            if named:
+                chunks.append((event if event.__class__ is str else None, chunk))
+            elif event == "error":
+                chunks.append(chat_payload(event, chunk))
+            else:
+                chunks.append(chunk)
         return chunks, None
 
     @staticmethod
@@ -246,6 +265,13 @@ class Decoder:
         return ChunkError(f"line {abs(event)}: malformed JSON ({exc}): {shown}", number)
 
 
+def chat_payload(event: str | int | None, chunk: Any) -> Any:
+    """A decoded chat payload: an ``event: error`` is a provider error whatever its data says."""
+    if event == "error" and not (chunk.__class__ is dict and chunk.get("error")):
+        return {"error": chunk if chunk else {"message": "error event without details"}}
+    return chunk
+
+
 def _cut(data: bytes) -> bool:
     """Whether a JSON line is the start of valid JSON that the end of the input cut off."""
     if DONE_BYTES.startswith(data):
@@ -258,61 +284,135 @@ def _cut(data: bytes) -> bool:
 
 
 class Feeder:
-    """Feed source items of any supported kind to one :class:`~typedstream.Normalizer`.
+    """Feed source items of any supported kind to one reader: the chat reader
+    (:class:`~typedstream.Normalizer`) or the :class:`~typedstream.AnthropicReader`.
+
+    With ``protocol="auto"`` the first decoded item decides (:func:`detect_protocol`); until
+    then no reader exists. Chat items keep their fast path once decided.
 
     Args:
         options: How the stream is read; ``lines`` and ``max_chunk_bytes`` are the
-            decoder's (see :class:`Decoder`), the others the normalizer's.
+            decoder's (see :class:`Decoder`), the others the reader's.
         decoder: The decoder of raw text, when it is not SSE read with the options above
             (``typedstream`` reads JSON lines so); only raw text is then taken.
     """
 
-    __slots__ = ("decoder", "done", "error", "lines", "max_chunk_bytes", "normalizer")
+    __slots__ = (
+        "anthropic",
+        "decoder",
+        "done",
+        "error",
+        "lines",
+        "max_chunk_bytes",
+        "normalizer",
+        "options",
+    )
 
     def __init__(self, options: ReadOptions, *, decoder: Decoder | None = None) -> None:
-        self.normalizer = ChatReader.from_options(options)
+        protocol = options.protocol
+        if protocol == "responses":
+            raise UsageError(
+                "protocol='responses' is not supported yet: only 'auto', 'chat' and "
+                "'anthropic' streams can be read"
+            )
+        self.options = options
+        self.normalizer = ChatReader.from_options(options) if protocol == "chat" else None
+        self.anthropic = AnthropicReader.from_options(options) if protocol == "anthropic" else None
         self.lines = options.lines
         self.max_chunk_bytes = options.max_chunk_bytes
         self.decoder = decoder
+        if decoder is not None and self.normalizer is None:
+            decoder.named = True  # the reader is not a chat reader, or not known yet
         self.done = False  # "[DONE]" seen (or an error is pending): the driver stops reading
         self.error: TypedStreamError | None = None  # raised by close(), after earlier events
 
     def item(self, item: object) -> Iterable[StreamEvent]:
         """Take one item from the source and return the events it completes."""
+        normalizer = self.normalizer
+        if normalizer is None:
+            return self._other(item)
         if item.__class__ is dict and self.decoder is None:
-            return self.normalizer.feed(item)
+            return normalizer.feed(item)
         raw = _text(item)
         if raw is not None:
-            decoder = self.decoder
-            if decoder is None:
-                if not self.lines and raw.strip() == DONE_BYTES and isinstance(item, str):
-                    return self._done()
-                decoder = self.decoder = Decoder(
-                    lines=self.lines,
-                    max_chunk_bytes=self.max_chunk_bytes,
-                    chunks=self.normalizer.chunks,
-                )
-            if len(raw) > _WINDOW and not self.lines:
-                return self._windows(decoder, raw)
-            out: list[StreamEvent] = []
-            try:
-                decoder.feed(raw, self.normalizer.feed, out)
-            except TypedStreamError as exc:
-                # One piece may hold many chunks: if a later one fails, the events of the
-                # earlier ones are still delivered and the error is raised by close().
-                if not out:
-                    raise
-                self.error = exc
-                self.done = True
-                return out
-            if decoder.done:
-                out += self._done()
-            return out
+            return self._raw(raw, item)
         if self.decoder is not None:
-            raise self.normalizer.reject(
+            raise normalizer.reject(
                 f"the source mixed raw SSE text with a {type(item).__name__} item"
             )
-        return self.normalizer.feed(item)
+        return normalizer.feed(item)
+
+    def _other(self, item: object) -> Iterable[StreamEvent]:
+        """An item for the Anthropic reader, or the first items of an undecided stream."""
+        reader = self.anthropic
+        if reader is not None and item.__class__ is dict and self.decoder is None:
+            out = reader.feed(item)  # the usual decoded event
+            if reader.error is not None:
+                self._check_error(reader)
+            return out
+        raw = _text(item)
+        if raw is not None:
+            return self._raw(raw, item)
+        if self.decoder is not None:
+            raise ChunkError(
+                f"the source mixed raw SSE text with a {type(item).__name__} item",
+                self._chunks() + 1,
+            )
+        reader = self.anthropic
+        if reader is None:
+            if detect_protocol(item) == "chat":
+                return self._chat().feed(item)
+            reader = self._anthropic()
+        out = reader.feed(item)
+        self._check_error(reader)
+        return out
+
+    def _raw(self, raw: bytes, item: object) -> Iterable[StreamEvent]:
+        decoder = self.decoder
+        if decoder is None:
+            if not self.lines and raw.strip() == DONE_BYTES and isinstance(item, str):
+                return self._done()
+            decoder = self.decoder = Decoder(
+                lines=self.lines,
+                max_chunk_bytes=self.max_chunk_bytes,
+                chunks=self._chunks(),
+                named=self.normalizer is None,
+            )
+        sink = self._sink if decoder.named else self._chat().feed
+        if len(raw) > _WINDOW and not self.lines:
+            return self._windows(decoder, raw, sink)
+        out: list[StreamEvent] = []
+        try:
+            decoder.feed(raw, sink, out)
+        except TypedStreamError as exc:
+            # One piece may hold many chunks: if a later one fails, the events of the
+            # earlier ones are still delivered and the error is raised by close().
+            if not out:
+                raise
+            self.error = exc
+            self.done = True
+            return out
+        if decoder.done:
+            out += self._done()
+        return out
+
+    def _sink(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
+        """A named payload from the decoder: the first decides the reader."""
+        if pair.__class__ is not tuple:  # the decoder was switched to chat payloads
+            return self._chat().feed(pair)
+        if self.error is not None:
+            return []  # after an error event the stream is over: close() raises the error
+        name, chunk = pair
+        reader = self.anthropic
+        if reader is None:
+            if self.normalizer is not None or detect_protocol(chunk, name) == "chat":
+                if self.decoder is not None:
+                    self.decoder.named = False  # chat from the next batch on: its fast path
+                return self._chat().feed(chat_payload(name, chunk))
+            reader = self._anthropic()
+        out = reader.feed(chunk, name)
+        self._check_error(reader)
+        return out
 
     def close(self) -> Iterator[StreamEvent]:
         """The source ended: yield the events of a complete end (or raise).
@@ -324,28 +424,90 @@ class Feeder:
             raise self.error
         if not self.done and self.decoder is not None:
             out: list[StreamEvent] = []
+            sink = self._sink if self.decoder.named else self._chat().feed
             try:
-                self.decoder.close(self.normalizer.feed, out)
+                self.decoder.close(sink, out)
             except TypedStreamError:
                 yield from out
                 raise
             yield from out
             if self.decoder.done:
                 yield from self._done()
-        if not self.done:
+            if self.error is not None:
+                raise self.error
+        if self.anthropic is not None:
+            yield from self._close_anthropic(self.anthropic)
+        elif not self.done:
             # Raw text (SSE or a recorded body) marks its end with [DONE]: a choice left
             # open there was cut off, even if only text was pending.
-            yield from self.normalizer.close(expect_done=self.decoder is not None)
+            yield from self._chat().close(expect_done=self.decoder is not None)
 
-    def _windows(self, decoder: Decoder, raw: bytes) -> Iterator[StreamEvent]:
+    def _close_anthropic(self, reader: AnthropicReader) -> Iterator[StreamEvent]:
+        out: list[StreamEvent] = []
+        try:
+            events = reader.close(out)
+        except TypedStreamError:
+            yield from out  # the cut calls and block of an incomplete end
+            raise
+        yield from events
+
+    def _windows(
+        self, decoder: Decoder, raw: bytes, sink: Sink[StreamEvent]
+    ) -> Iterator[StreamEvent]:
         # A long piece (a whole body) gives its events a window at a time: never all held.
-        yield from decoder.windows(raw, self.normalizer.feed)
+        yield from decoder.windows(raw, sink)
         if decoder.done:
             yield from self._done()
 
     def _done(self) -> list[StreamEvent]:
         self.done = True
-        return self.normalizer.feed(DONE)
+        if self.anthropic is not None:
+            return []  # not an Anthropic marker: the reader decides how the stream ended
+        return self._chat().feed(DONE)
+
+    def _check_error(self, reader: AnthropicReader) -> None:
+        # An error event ends the stream: stop reading; close() raises the ProviderError.
+        if reader.error is not None:
+            self.error = reader.error
+            self.done = True
+
+    def _chunks(self) -> int:
+        reader = self.normalizer or self.anthropic
+        return reader.chunks if reader is not None else 0
+
+    def _chat(self) -> ChatReader:
+        normalizer = self.normalizer
+        if normalizer is None:
+            normalizer = self.normalizer = ChatReader.from_options(self.options)
+        return normalizer
+
+    def _anthropic(self) -> AnthropicReader:
+        reader = self.anthropic = AnthropicReader.from_options(self.options)
+        return reader
+
+
+def detect_protocol(item: object, name: str | None = None) -> Literal["chat", "anthropic"]:
+    """The protocol of a stream, from its first decoded item (``protocol="auto"``).
+
+    Anthropic: an SSE event named like an Anthropic event (``event: error`` only with data of
+    ``type`` ``"error"``), or an item whose ``type`` is one of Anthropic's event types and
+    that has no ``choices`` or ``object`` (a chat chunk has them). Anything else is chat. A
+    lone first ``{"type": "error"}`` is ambiguous between Anthropic and Responses, and is read
+    as Anthropic.
+    """
+    if name is not None and name != "error" and name in ANTHROPIC_EVENT_TYPES:
+        return "anthropic"
+    if is_map(item):
+        if "choices" in item or "object" in item:
+            return "chat"
+        kind = item.get("type")
+    elif isinstance(item, (str, bytes, bytearray, memoryview)):
+        return "chat"
+    else:
+        if hasattr(item, "choices") or hasattr(item, "object"):
+            return "chat"
+        kind = getattr(item, "type", None)
+    return "anthropic" if isinstance(kind, str) and kind in ANTHROPIC_EVENT_TYPES else "chat"
 
 
 def _text(item: object) -> bytes | None:

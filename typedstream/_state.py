@@ -37,6 +37,10 @@ from ._errors import ChunkError, IncompleteStreamError
 from ._events import (
     CUTTING_STOPS,
     ArgumentsDelta,
+    BlockDone,
+    BlockStarted,
+    BlockStatus,
+    BlockType,
     ChoiceFinished,
     FinishReason,
     Logprobs,
@@ -45,6 +49,7 @@ from ._events import (
     ReasoningDone,
     RefusalDone,
     StopReason,
+    StreamError,
     StreamEvent,
     StreamStarted,
     TextDone,
@@ -52,6 +57,7 @@ from ._events import (
     ToolCallIncomplete,
     ToolCallStarted,
     Usage,
+    WireProtocol,
     new_arguments_delta,
     new_reasoning_delta,
     new_refusal_delta,
@@ -59,7 +65,7 @@ from ._events import (
     projected_stop,
 )
 
-__all__ = ["Call", "CallStatus", "Choice", "IdFactory", "StreamState"]
+__all__ = ["Block", "Call", "CallStatus", "Choice", "IdFactory", "StreamState"]
 
 IdFactory = Callable[[int, int], str]
 """``id_factory(choice, index) -> id`` for tool calls that arrive without an id."""
@@ -72,6 +78,9 @@ class CallStatus(enum.Enum):
     """No name yet: fragments are buffered, no event was sent."""
     STREAMING = "streaming"
     """Started (:class:`~typedstream.ToolCallStarted` sent); fragments arriving."""
+    CLOSED = "closed"
+    """The wire closed the call's block (Anthropic ``content_block_stop``), but the stream has
+    not yet said the call is complete: the next block or a finish decides."""
     DONE = "done"
     """:class:`~typedstream.ToolCallDone` sent (terminal)."""
     INCOMPLETE = "incomplete"
@@ -80,20 +89,25 @@ class CallStatus(enum.Enum):
 
 class _Trigger(enum.Enum):
     NAMED = "named"
-    COMPLETE = "complete"  # the next call started, a completing finish, a complete end
-    CUT = "cut"  # a finish that cuts the call off
+    COMPLETE = "complete"  # the next call or block started, a completing finish, a complete end
+    CUT = "cut"  # a finish that cuts the call off, an error, the end of input
+    BLOCK_STOP = "block_stop"  # the wire closed the call's block
 
 
 _TRANSITIONS: Final[Mapping[tuple[CallStatus, _Trigger], CallStatus]] = {
     (CallStatus.PENDING, _Trigger.NAMED): CallStatus.STREAMING,
     (CallStatus.STREAMING, _Trigger.COMPLETE): CallStatus.DONE,
     (CallStatus.STREAMING, _Trigger.CUT): CallStatus.INCOMPLETE,
+    (CallStatus.STREAMING, _Trigger.BLOCK_STOP): CallStatus.CLOSED,
+    (CallStatus.CLOSED, _Trigger.COMPLETE): CallStatus.DONE,
+    (CallStatus.CLOSED, _Trigger.CUT): CallStatus.INCOMPLETE,
 }
 """Every allowed move of a call; any other (closing a nameless call) is a ChunkError."""
 
 _PENDING: Final = CallStatus.PENDING
 _STREAMING: Final = CallStatus.STREAMING
 _DONE: Final = CallStatus.DONE
+_CLOSED: Final = CallStatus.CLOSED
 
 # The fragments of every closed call: a closed call takes no fragment, so they share one
 # empty list instead of keeping one each.
@@ -117,14 +131,39 @@ class Call:
         self.status = CallStatus.PENDING
 
 
+class Block:
+    """The open block of a choice (docs/event-model.md §3.2)."""
+
+    __slots__ = ("id", "index", "type", "wire_type")
+
+    def __init__(self, index: int, type: BlockType, wire_type: str, id: str | None) -> None:
+        self.index = index
+        self.type: BlockType = type
+        self.wire_type = wire_type
+        self.id = id
+
+
 class Choice:
     """The state of one choice."""
 
-    __slots__ = ("calls", "finished", "index", "last", "open_calls", "reasoning", "refusal", "text")
+    __slots__ = (
+        "block",
+        "blocks",
+        "calls",
+        "finished",
+        "index",
+        "last",
+        "open_calls",
+        "reasoning",
+        "refusal",
+        "text",
+    )
 
     def __init__(self, index: int, keep_text: bool) -> None:
         self.index = index
         self.finished = False
+        self.block: Block | None = None  # the open block (at most one)
+        self.blocks = 0  # how many blocks opened: the next dense index
         self.calls = 0  # how many calls opened: the next dense index
         self.last: Call | None = None  # the latest call (a plain "stop" with calls is promoted)
         self.open_calls: list[Call] = []  # opened and not closed, in order
@@ -154,6 +193,7 @@ class StreamState:
         "defer_tool_call_done",
         "done_events",
         "id_factory",
+        "protocol",
         "response_id",
         "started",
     )
@@ -170,6 +210,7 @@ class StreamState:
         self.id_factory = id_factory
         self.chunk: int | None = None  # the chunk being read, for errors (None: at the end)
         self.started = False
+        self.protocol: WireProtocol = "chat"
         self.response_id: str | None = None
         self.choices: dict[int, Choice] = {}
         self._usage: dict[str, Any] | None = None
@@ -186,13 +227,21 @@ class StreamState:
         system_fingerprint: str | None,
         service_tier: str | None,
         out: list[StreamEvent],
+        protocol: WireProtocol = "chat",
+        initial_usage: Usage | None = None,
     ) -> None:
-        """The response began: :class:`~typedstream.StreamStarted`, once, first."""
+        """The response began: :class:`~typedstream.StreamStarted`, once, first. ``protocol``
+        is the wire's, also that of every structural event, usage and error that follows."""
         if self.started:
             raise ChunkError("the stream started twice", self.chunk)
         self.started = True
         self.response_id = id
-        out.append(StreamStarted(id, model, created, system_fingerprint, service_tier))
+        self.protocol = protocol
+        out.append(
+            StreamStarted(
+                id, model, created, system_fingerprint, service_tier, protocol, initial_usage
+            )
+        )
 
     def usage(self, usage: Mapping[str, Any]) -> None:
         """Usage so far; the last one is sent at the complete end."""
@@ -208,6 +257,51 @@ class StreamState:
         if st is None:
             st = self.choices[index] = Choice(index, self.done_events)
         return st
+
+    # -- blocks ----------------------------------------------------------------------------
+
+    def open_block(
+        self,
+        st: Choice,
+        index: int,
+        type: BlockType,
+        wire_type: str,
+        id: str | None,
+        out: list[StreamEvent],
+        phase: str | None = None,
+    ) -> Block:
+        """A block opens: :class:`~typedstream.BlockStarted`. Indexes are dense from 0 and one
+        block is open at a time; a call whose block closed is done first (:meth:`settle`)."""
+        if st.block is not None:
+            raise ChunkError(
+                f"block {index} started while block {st.block.index} "
+                f"({st.block.wire_type}) is still open",
+                self.chunk,
+            )
+        if index != st.blocks:
+            raise ChunkError(f"block index {index} out of order: expected {st.blocks}", self.chunk)
+        self.settle(st, out)
+        st.blocks += 1
+        block = st.block = Block(index, type, wire_type, id)
+        out.append(BlockStarted(index, type, wire_type, id, self.protocol, phase, st.index))
+        return block
+
+    def close_block(
+        self, st: Choice, index: int, status: BlockStatus, out: list[StreamEvent]
+    ) -> None:
+        """The open block ``index`` closes: :class:`~typedstream.BlockDone`."""
+        block = st.block
+        if block is None or block.index != index:
+            open_one = "no block is open" if block is None else f"block {block.index} is open"
+            raise ChunkError(f"block {index} closed, but {open_one}", self.chunk)
+        st.block = None
+        out.append(
+            BlockDone(index, block.type, block.wire_type, block.id, self.protocol, status, st.index)
+        )
+
+    def _cut_block(self, st: Choice, out: list[StreamEvent]) -> None:
+        if st.block is not None:
+            self.close_block(st, st.block.index, "cut", out)
 
     # -- content ---------------------------------------------------------------------------
 
@@ -263,6 +357,28 @@ class StreamState:
         st.calls += 1
         st.open_calls.append(call)
         return call
+
+    def tool_start(self, st: Choice, id: str, name: str, out: list[StreamEvent]) -> Call:
+        """Open a call that arrives with its id and name (Anthropic ``tool_use``):
+        :class:`~typedstream.ToolCallStarted`."""
+        call = self.tool_open(st, False, out)
+        call.id = id
+        call.name = name
+        self._start_call(st, call, out)
+        return call
+
+    def tool_stop(self, st: Choice, call: Call) -> None:
+        """The wire closed the call's block: the call is ``closed``, not yet done; the next
+        block (:meth:`settle`) or the finish decides (docs/event-model.md §9.2)."""
+        self._move(st, call, _Trigger.BLOCK_STOP, self.chunk)
+
+    def settle(self, st: Choice, out: list[StreamEvent]) -> None:
+        """Report done every call of ``st`` whose block closed (a later block started)."""
+        if st.open_calls and any(call.status is _CLOSED for call in st.open_calls):
+            for call in st.open_calls:
+                if call.status is _CLOSED:
+                    self._close_call(st, call, _Trigger.COMPLETE, "", self.chunk, out)
+            st.open_calls = [call for call in st.open_calls if call.status is not _DONE]
 
     def tool_fragment(
         self,
@@ -382,6 +498,7 @@ class StreamState:
         for call in st.open_calls:
             self._close_call(st, call, trigger, raw or "", n, out)
         st.open_calls.clear()
+        self._cut_block(st, out)  # only a reader that allows it leaves a block open here
         st.finished = True
         if st.reasoning:
             out.append(ReasoningDone("".join(st.reasoning), st.index))
@@ -392,7 +509,8 @@ class StreamState:
         st.text = st.reasoning = st.refusal = None
         if reason is None:
             reason = "stop"  # an unknown reason: never promoted to tool_calls
-        elif reason == "stop" and st.last is not None:  # calls, but "stop" (or none at all)
+        elif reason == "stop" and st.last is not None and self.protocol == "chat":
+            # calls, but "stop" (or none at all): chat's finish reason is unreliable (D5)
             reason = "function_call" if st.last.legacy else "tool_calls"
             stop = "tool_calls"
         out.append(ChoiceFinished(reason, raw, st.index, stop, stop_sequence))
@@ -405,20 +523,53 @@ class StreamState:
         unfinished = [st for st in self.choices.values() if not st.finished]
         return not unfinished or (text_may_pend and not any(st.open_calls for st in unfinished))
 
-    def end(self, complete: bool, out: list[StreamEvent], marker: str = "end marker") -> None:
+    def end(
+        self,
+        complete: bool,
+        out: list[StreamEvent],
+        marker: str = "end marker",
+        report_cut: bool = False,
+    ) -> None:
         """The stream ended. Complete: finish every unfinished choice (its calls done), then
         :class:`~typedstream.Usage` and :class:`~typedstream.Moderation`. Otherwise raise
         :class:`~typedstream.IncompleteStreamError` (naming the wire's ``marker`` of a
-        complete end); no open call is reported done."""
+        complete end); no open call is reported done — with ``report_cut``, each gets
+        :class:`~typedstream.ToolCallIncomplete` (``end_of_input``) and the open block
+        :class:`~typedstream.BlockDone` (``cut``) in ``out`` first."""
         if not complete:
-            raise self._incomplete(marker)
+            error = self._incomplete(marker)
+            if report_cut:
+                self._cut_all("end_of_input", out)
+            raise error
         for st in self.choices.values():
             if not st.finished:
                 self._finish(st, None, None, None, out)
         if self._usage is not None:
-            out.append(Usage(self._usage))
+            out.append(Usage(self._usage, self.protocol))
         if self._moderation is not None:
             out.append(Moderation(self._moderation))
+
+    def error(
+        self,
+        message: str,
+        type: str | None,
+        code: str | None,
+        data: dict[str, Any],
+        out: list[StreamEvent],
+    ) -> None:
+        """The provider reported an error in the stream: every open call is incomplete
+        (``error``), every open block cut, then :class:`~typedstream.StreamError`. The reader
+        refuses input afterwards."""
+        self._cut_all("error", out)
+        out.append(StreamError(message, type, code, data, "event", self.protocol))
+
+    def _cut_all(self, reason: str, out: list[StreamEvent]) -> None:
+        for st in self.choices.values():
+            for call in st.open_calls:
+                if call.status is not _PENDING:  # a nameless call was never started
+                    self._close_call(st, call, _Trigger.CUT, reason, self.chunk, out)
+            st.open_calls.clear()
+            self._cut_block(st, out)
 
     def _incomplete(self, marker: str) -> IncompleteStreamError:
         unfinished = [st for st in self.choices.values() if not st.finished]
@@ -435,6 +586,8 @@ class StreamState:
                 f"the stream ended while {', '.join(parts)} was still streaming; "
                 "it is not reported done"
             )
+        elif not unfinished:  # every choice finished, but the wire's end never came
+            problem = f"the stream ended after its finish but without its {marker}"
         else:
             choices = ", ".join(str(st.index) for st in unfinished)
             problem = f"the stream ended with choice(s) {choices} unfinished and no {marker}"
