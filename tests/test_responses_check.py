@@ -205,8 +205,8 @@ def test_a_single_event_is_a_usage_error() -> None:
 def test_a_deviation_names_the_event_its_rule_and_what_is_there() -> None:
     events = mutant(CITED, lambda e: e[7].update(sequence_number=9))
     assert [str(d) for d in check_responses_events(events)] == [
-        "chunk 8: sequence_number 9 after 6 [R4] at sequence_number",
-        "chunk 9: sequence_number 8 after 9 [R4] at sequence_number",
+        "event 8: sequence_number 9 after 6 [R4] at sequence_number",
+        "event 9: sequence_number 8 after 9 [R4] at sequence_number",
     ]
 
 

@@ -47,6 +47,7 @@ from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStre
 from ._events import StreamEvent
 from ._options import MAX_CHUNK_BYTES, ReadOptions
 from ._reader import Decoder, Feeder
+from ._responses_check import RESPONSES_RULES, ResponsesChecker
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -80,8 +81,9 @@ _SSE_STARTS: Final = (b"data:", b"event:", b"id:", b"retry:", b":")
 _NOTHING: Final[list[object]] = []
 
 Format = Literal["sse", "jsonl"]
-Protocol = Literal["chat", "anthropic"]
-_PROTOCOLS: Final = ("auto", "chat", "anthropic")
+Protocol = Literal["chat", "anthropic", "responses"]
+_PROTOCOLS: Final = ("auto", "chat", "anthropic", "responses")
+_TARGETS: Final = ("chat", "anthropic")
 # The event types an Anthropic stream can open with (an error alone included: a chat error
 # chunk has no top-level "type").
 _ANTHROPIC_FIRST: Final = frozenset({"message_start", "ping", "error"})
@@ -406,6 +408,7 @@ def _events_of(
         raw=raw,
         done_events=done_events,
         max_chunk_bytes=args.max_chunk_bytes,
+        protocol=args.protocol,
     )
     feeder = Feeder(options, decoder=source.decoder(options.max_chunk_bytes))
     for piece in source.pieces:
@@ -449,20 +452,11 @@ def run_events(args: argparse.Namespace) -> int:
 
 
 def run_normalize(args: argparse.Namespace) -> int:
-    """``typedstream normalize``: write the exact OpenAI SSE of FILE, frame by frame."""
-    from ._openai_out import to_sse
-
+    """``typedstream normalize``: write the exact SSE of FILE in the ``--to`` protocol, frame
+    by frame."""
     out = sys.stdout.buffer
     source = open_source(args.file, args.format, out.flush)
-    frames = to_sse(
-        _events_of(source, args),
-        error_frame=args.error_frame,
-        keep_extensions=args.keep_extensions,
-        include_usage=args.usage,
-        id=args.id,
-        model=args.model,
-        created=args.created,
-    )
+    frames = _frames(_events_of(source, args), args)
     try:
         for frame in frames:
             out.write(safe_json(frame))
@@ -473,6 +467,25 @@ def run_normalize(args: argparse.Namespace) -> int:
     finally:
         source.close()
     return EXIT_OK
+
+
+def _frames(events: Iterator[StreamEvent], args: argparse.Namespace) -> Iterator[bytes]:
+    if args.to == "anthropic":
+        from ._anthropic_out import to_anthropic_sse
+
+        # An error ends the body with Anthropic's error event (always: rule B8).
+        return to_anthropic_sse(events, id=args.id, model=args.model)
+    from ._openai_out import to_sse
+
+    return to_sse(
+        events,
+        error_frame=args.error_frame,
+        keep_extensions=args.keep_extensions,
+        include_usage=args.usage,
+        id=args.id,
+        model=args.model,
+        created=args.created,
+    )
 
 
 # -- check ----------------------------------------------------------------------------------
@@ -600,8 +613,34 @@ def check_source(
     return report
 
 
-def check_anthropic_source(
+@dataclass(frozen=True)
+class _EventProtocol:
+    """How ``check`` reads one event protocol: its checker, rules and complete ending."""
+
+    name: Protocol
+    rules: Mapping[str, str]
+    exact: str  # what a clean stream is called
+    end: str  # the event that ends a complete stream
+    cut_rules: frozenset[str]  # end-of-stream findings that only say "cut off"
+
+
+_EVENT_PROTOCOLS: Final[Mapping[str, _EventProtocol]] = {
+    "anthropic": _EventProtocol(
+        "anthropic", ANTHROPIC_RULES, "Anthropic-exact", "message_stop", frozenset({"B1", "B6"})
+    ),
+    "responses": _EventProtocol(
+        "responses",
+        RESPONSES_RULES,
+        "Responses-exact",
+        "a terminal event",
+        frozenset({"R5", "R6", "R24"}),
+    ),
+}
+
+
+def check_events_source(
     source: Source,
+    protocol: str,
     *,
     partial: bool = False,
     max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
@@ -609,17 +648,23 @@ def check_anthropic_source(
     rules: frozenset[str] | None = None,
     ignore: frozenset[str] = frozenset(),
 ) -> Report:
-    """Check an Anthropic Messages stream event by event (:class:`AnthropicChecker`).
+    """Check an Anthropic Messages or OpenAI Responses stream event by event.
 
-    An SSE body goes to the checker as bytes, so its framing is checked too (A1-A4); JSON
+    An SSE body goes to the protocol's checker as bytes, so its framing is checked too; JSON
     lines are decoded by the library's decoder and checked as events. An ``error`` event ends
-    the stream as a provider error; a stream that ends without ``message_stop`` was cut off
-    (exit 4, as for chat) unless ``partial``, and is checked as a prefix either way.
+    the stream as a provider error; a stream that ends without its complete ending was cut
+    off (exit 4, as for chat) unless ``partial``, and is checked as a prefix either way.
     """
+    spec = _EVENT_PROTOCOLS[protocol]
     report = Report(source.name, source.format, partial, examples, rules, ignore)
-    report.protocol = "anthropic"
+    report.protocol = spec.name
     held: list[Deviation] = []  # the end-of-stream findings, known only at the end
-    checker = _AnthropicWatch(report.add)
+    watch = _Watch()
+    checker = (
+        _AnthropicWatch(report.add, watch)
+        if spec.name == "anthropic"
+        else _ResponsesWatch(report.add, watch)
+    )
     try:
         if source.format == "sse":
             for piece in source.pieces:
@@ -635,34 +680,59 @@ def check_anthropic_source(
     report.chunks = checker.n
     if report.bad is not None:
         return report
-    if checker.error is not None:
-        report.error = ProviderError(checker.error, checker.n)
+    if watch.error is not None:
+        report.error = ProviderError(watch.error, watch.at)
     ended = checker.ended is not None
     for deviation in held:
-        if deviation.chunk == 0 and deviation.rule in ("B1", "B6") and not ended:
+        if deviation.chunk == 0 and deviation.rule in spec.cut_rules and not ended:
             continue  # a stream cut off is checked as a prefix, not as a whole
         report.add(deviation)
     if not ended and not partial:
-        report.cut = IncompleteStreamError("the stream ends without message_stop")
+        report.cut = IncompleteStreamError(f"the stream ends without {spec.end}")
     return report
 
 
-class _AnthropicWatch(AnthropicChecker):
-    """The checker, keeping the payload of an ``error`` event for the report."""
+class _Watch:
+    """The payload and number of the first ``error`` event, for the report."""
 
-    __slots__ = ("error",)
+    __slots__ = ("at", "error")
 
-    def __init__(self, sink: Callable[[Deviation], object]) -> None:
-        super().__init__(sink)
+    def __init__(self) -> None:
         self.error: object | None = None
+        self.at = 0
+
+    def see(self, data: object, number: int, ended: bool) -> None:
+        if self.error is None and not ended and is_map(data) and data.get("type") == "error":
+            self.error, self.at = data.get("error", data), number
+
+
+class _AnthropicWatch(AnthropicChecker):
+    __slots__ = ("watch",)
+
+    def __init__(self, sink: Callable[[Deviation], object], watch: _Watch) -> None:
+        super().__init__(sink)
+        self.watch = watch
 
     def event(self, data: object) -> None:
-        if self.ended is None and is_map(data) and data.get("type") == "error":
-            self.error = data.get("error", data)
+        self.watch.see(data, self.n, self.ended is not None)
         super().event(data)
 
 
-def _decode_events(source: Source, checker: AnthropicChecker, limit: int | None) -> None:
+class _ResponsesWatch(ResponsesChecker):
+    __slots__ = ("watch",)
+
+    def __init__(self, sink: Callable[[Deviation], object], watch: _Watch) -> None:
+        super().__init__(sink)
+        self.watch = watch
+
+    def event(self, data: object) -> None:
+        self.watch.see(data, self.n, self.ended is not None)
+        super().event(data)
+
+
+def _decode_events(
+    source: Source, checker: AnthropicChecker | ResponsesChecker, limit: int | None
+) -> None:
     decoder = source.decoder(limit)
     out: list[object] = []
 
@@ -714,6 +784,8 @@ def sniff_protocol(source: Source, max_chunk_bytes: int | None) -> tuple[Protoco
         kind = item.get("type")
         if isinstance(kind, str) and kind in _ANTHROPIC_FIRST:
             return "anthropic", source
+        if isinstance(kind, str) and kind.startswith("response."):
+            return "responses", source
     return "chat", source
 
 
@@ -747,23 +819,11 @@ def run_check(args: argparse.Namespace) -> int:
     """``typedstream check``: report how each FILE deviates from OpenAI's stream semantics."""
     output = Output(args.color)
     codes: list[int] = []
-    anthropic = False
+    anthropic = False  # some input was an event protocol's (the summary says "exact")
     for path in args.files:
         try:
-            source = open_source(path, args.format, output.flush)
-            protocol: str = args.protocol
-            if protocol == "auto":
-                protocol, source = sniff_protocol(source, args.max_chunk_bytes)
-            check = check_anthropic_source if protocol == "anthropic" else check_source
-            anthropic = anthropic or protocol == "anthropic"
-            report = check(
-                source,
-                partial=args.partial,
-                max_chunk_bytes=args.max_chunk_bytes,
-                examples=args.limit,
-                rules=frozenset(args.rule) if args.rule else None,
-                ignore=frozenset(args.ignore),
-            )
+            report = _check_one(path, args, output)
+            anthropic = anthropic or report.protocol != "chat"
         except InputError as exc:
             output.flush()
             _warn(str(exc))
@@ -785,6 +845,33 @@ def run_check(args: argparse.Namespace) -> int:
     return min(codes, key=_SEVERITY.index)
 
 
+def _check_one(path: str, args: argparse.Namespace, output: Output) -> Report:
+    source = open_source(path, args.format, output.flush)
+    protocol: str = args.protocol
+    if protocol == "auto":
+        protocol, source = sniff_protocol(source, args.max_chunk_bytes)
+    rules = frozenset(args.rule) if args.rule else None
+    ignore = frozenset(args.ignore)
+    if protocol == "chat":
+        return check_source(
+            source,
+            partial=args.partial,
+            max_chunk_bytes=args.max_chunk_bytes,
+            examples=args.limit,
+            rules=rules,
+            ignore=ignore,
+        )
+    return check_events_source(
+        source,
+        protocol,
+        partial=args.partial,
+        max_chunk_bytes=args.max_chunk_bytes,
+        examples=args.limit,
+        rules=rules,
+        ignore=ignore,
+    )
+
+
 def _print_report(output: Output, report: Report) -> None:
     groups = sorted(report.groups.values(), key=lambda g: g.chunk or 1 << 62)
     for group in groups:
@@ -797,8 +884,10 @@ def _print_report(output: Output, report: Report) -> None:
         output.flush()
         _fail(report.name, str(report.bad))
     elif report.error is not None:
+        unit = "chunk" if report.protocol == "chat" else "event"
+        message = str(report.error).replace("chunk", unit, 1)
         output.line(
-            f"{report.error} (the stream ended here; the chunks before it are checked as a "
+            f"{message} (the stream ended here; the {unit}s before it are checked as a "
             "stream cut off there)",
             "yellow",
         )
@@ -816,7 +905,7 @@ def _group_line(group: Group) -> str:
     where = f"first in {unit} {group.chunk}" if group.chunk else "at the end of the stream"
     count = f"{group.count} deviation{'' if group.count == 1 else 's'}"
     if unit == "event":
-        meaning = ANTHROPIC_RULES[group.rule]
+        meaning = _EVENT_PROTOCOLS[group.first[0].protocol].rules[group.rule]
     else:
         meaning = RULES.get(group.rule) or SSE_RULES[group.rule]
     return f"{group.rule}: {count}, {where}: {meaning}"
@@ -829,8 +918,9 @@ def _deviation_line(deviation: Deviation) -> str:
 
 
 def _verdict(report: Report) -> str:
-    unit = "event" if report.protocol == "anthropic" else "chunk"
-    exact = "Anthropic-exact" if report.protocol == "anthropic" else "OpenAI-exact"
+    spec = _EVENT_PROTOCOLS.get(report.protocol)
+    unit = "chunk" if spec is None else "event"
+    exact = "OpenAI-exact" if spec is None else spec.exact
     chunks = f"{report.chunks} {unit}{'' if report.chunks == 1 else 's'}"
     ignored = f" ({report.ignored} more ignored)" if report.ignored else ""
     end = ""
@@ -970,13 +1060,18 @@ def _choice(flag: str, choices: tuple[str, ...], help: str) -> argparse.Argument
 
 
 def _protocol_option() -> argparse.ArgumentParser:
-    """The `check --protocol` option (a parent parser)."""
-    return _choice(
+    """The `--from` option (also spelled `--protocol`): the input's wire protocol."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--from",
         "--protocol",
-        _PROTOCOLS,
-        "whose rules: chat (OpenAI chunks) or anthropic (Messages events, "
-        "typedstream.check_anthropic_events); auto (the default) tells them by the first event",
+        dest="protocol",
+        choices=_PROTOCOLS,
+        default="auto",
+        help="the input's wire protocol: chat (OpenAI chunks), anthropic (Messages events) or "
+        "responses (Responses events); auto (the default) tells them by the first event",
     )
+    return parent
 
 
 def _stream_arguments() -> argparse.ArgumentParser:
@@ -998,6 +1093,37 @@ def _stream_arguments() -> argparse.ArgumentParser:
         help="report each ToolCallDone at its choice's finish (providers interleaving calls)",
     )
     return parent
+
+
+def _normalize_options(normalize: argparse.ArgumentParser) -> None:
+    """What `normalize` writes: the target protocol and the writer's options."""
+    normalize.add_argument(
+        "--to",
+        choices=_TARGETS,
+        default="chat",
+        help="the wire protocol written: chat (OpenAI chunks, the default) or anthropic "
+        "(Messages events)",
+    )
+    out = normalize.add_argument_group("what is written (typedstream.to_sse options)")
+    out.add_argument(
+        "--keep-extensions",
+        action="store_true",
+        help="keep what OpenAI does not send (reasoning_content, provider data, usage extras)",
+    )
+    out.add_argument(
+        "--no-usage",
+        dest="usage",
+        action="store_false",
+        help="leave out the final choices: [] usage chunk",
+    )
+    out.add_argument("--id", help="the response id on every chunk (default: the stream's)")
+    out.add_argument("--model", help="the model on every chunk (default: the stream's)")
+    out.add_argument("--created", type=int, metavar="UNIX_TIME", help="created on every chunk")
+    out.add_argument(
+        "--error-frame",
+        action="store_true",
+        help='when the stream fails, first write a data: {"error": {...}} frame',
+    )
 
 
 def _parser(demo: bool) -> argparse.ArgumentParser:
@@ -1035,9 +1161,10 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
     stream = _stream_arguments()
     file_help = "an SSE body (.sse), JSON lines (.jsonl), or - for standard input"
 
+    protocol = _protocol_option()
     events = commands.add_parser(
         "events",
-        parents=[inputs, color, stream],
+        parents=[inputs, color, protocol, stream],
         help="print the typed events of a stream, as they arrive",
         description="Print the typed events of a stream (typedstream.events), one per line, "
         "as the chunks arrive.",
@@ -1060,7 +1187,7 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
 
     check = commands.add_parser(
         "check",
-        parents=[inputs, color, _protocol_option()],
+        parents=[inputs, color, protocol],
         help="report every deviation from OpenAI's stream semantics",
         description="Check a stream against OpenAI's delta semantics "
         "(typedstream.check_openai_chunks) and report every deviation.",
@@ -1080,7 +1207,7 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
         metavar="N",
         help="print the first N deviations of each rule (default: 3; the counts count all)",
     )
-    every_rule = ", ".join([*RULES, *SSE_RULES, *ANTHROPIC_RULES])
+    every_rule = ", ".join([*RULES, *SSE_RULES, *ANTHROPIC_RULES, *RESPONSES_RULES])
     check.add_argument(
         "--rule",
         action="append",
@@ -1101,34 +1228,16 @@ def _parser(demo: bool) -> argparse.ArgumentParser:
 
     normalize = commands.add_parser(
         "normalize",
-        parents=[inputs, stream],
-        help="write the exact OpenAI SSE of a stream",
+        parents=[inputs, protocol, stream],
+        help="write the exact OpenAI (or Anthropic) SSE of a stream",
         description="Write the SSE body OpenAI would have sent for the stream "
-        "(typedstream.to_sse), frame by frame.",
+        "(typedstream.to_sse), or with --to anthropic the one Anthropic's Messages API would "
+        "have sent (typedstream.to_anthropic_sse), frame by frame.",
         epilog=_NORMALIZE_EPILOG,
         formatter_class=formatter,
     )
     normalize.add_argument("file", metavar="FILE", help=file_help)
-    out = normalize.add_argument_group("what is written (typedstream.to_sse options)")
-    out.add_argument(
-        "--keep-extensions",
-        action="store_true",
-        help="keep what OpenAI does not send (reasoning_content, provider data, usage extras)",
-    )
-    out.add_argument(
-        "--no-usage",
-        dest="usage",
-        action="store_false",
-        help="leave out the final choices: [] usage chunk",
-    )
-    out.add_argument("--id", help="the response id on every chunk (default: the stream's)")
-    out.add_argument("--model", help="the model on every chunk (default: the stream's)")
-    out.add_argument("--created", type=int, metavar="UNIX_TIME", help="created on every chunk")
-    out.add_argument(
-        "--error-frame",
-        action="store_true",
-        help='when the stream fails, first write a data: {"error": {...}} frame',
-    )
+    _normalize_options(normalize)
     normalize.set_defaults(run=run_normalize)
 
     if demo:
@@ -1151,7 +1260,7 @@ def _count(text: str) -> int:
 
 
 def _rule(text: str) -> str:
-    if text not in RULES and text not in SSE_RULES and text not in ANTHROPIC_RULES:
+    if not any(text in rules for rules in (RULES, SSE_RULES, ANTHROPIC_RULES, RESPONSES_RULES)):
         raise argparse.ArgumentTypeError(
             f"unknown rule {text!r} (see the rules in typedstream check --help)"
         )

@@ -347,7 +347,8 @@ class ResponsesChecker:
     def flag(
         self, rule: str, path: str, value: object, message: str, *, at: int | None = None
     ) -> None:
-        self.sink(Deviation(self.n if at is None else at, rule, message, path, value))
+        number = self.n if at is None else at
+        self.sink(Deviation(number, rule, message, path, value, "responses"))
 
     # -- framing (R1-R3) -------------------------------------------------------------------
 
