@@ -70,6 +70,13 @@ from ._events import (
 )
 from ._openai_out import ChatWriter, ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
 from ._responses_check import check_responses_events
+from ._responses_out import (
+    ResponsesWriter,
+    ato_responses_events,
+    ato_responses_sse,
+    to_responses_events,
+    to_responses_sse,
+)
 from ._tools import Tool, ToolCall, Tools
 from ._version import __version__ as __version__
 
@@ -115,6 +122,7 @@ __all__ = [
     "ReasoningDone",
     "RefusalDelta",
     "RefusalDone",
+    "ResponsesWriter",
     "ServerTool",
     "ServerToolCallDone",
     "ServerToolCallStarted",
@@ -144,6 +152,8 @@ __all__ = [
     "accumulate",
     "aevents",
     "ato_openai_chunks",
+    "ato_responses_events",
+    "ato_responses_sse",
     "ato_sse",
     "check_anthropic_events",
     "check_openai_chunks",
@@ -152,5 +162,7 @@ __all__ = [
     "event_to_json",
     "events",
     "to_openai_chunks",
+    "to_responses_events",
+    "to_responses_sse",
     "to_sse",
 ]
