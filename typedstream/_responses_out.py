@@ -45,7 +45,7 @@ from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, Union, cast
 
 from ._envelope import wrap
-from ._errors import UnwritableEventError, UsageError
+from ._errors import IncompleteStreamError, UnwritableEventError, UsageError
 from ._events import (
     ArgumentsDelta,
     BlockDone,
@@ -351,6 +351,7 @@ class ResponsesWriter:
         self._queue: deque[_Call] = deque()  # calls waiting for their turn
         self._deferred: list[StreamEvent] = []  # content held while a call streams
         self._logprobs: list[Any] | None = None  # held for the next text fragment
+        self._citations: list[Citation] = []  # Anthropic citations before their text
         self._finish: ChoiceFinished | None = None
         self._usage: Usage | None = None
         self._moderation: dict[str, Any] | None = None
@@ -409,16 +410,18 @@ class ResponsesWriter:
 
         That is an ``error`` event and ``response.failed`` (rule R6), or only
         ``response.failed`` when the source's error event is already written, or
-        ``response.incomplete`` when the source had already finished with a stop that cuts
-        (``max_tokens``...). An exception that is not typedstream's gives only its class name,
-        so nothing internal reaches the client.
+        ``response.incomplete`` when a source that had already finished with a stop that cuts
+        (``max_tokens``...) is then cut short (:class:`~typedstream.IncompleteStreamError`).
+        An exception that is not typedstream's gives only its class name, so nothing internal
+        reaches the client.
         """
         out: list[WireEvent] = []
         if self._ended:
             return out
         self._ensure_started(None, out)
         finish = self._finish
-        if self._error is None and finish is not None and finish.stop_reason in _CUTTING:
+        cut = isinstance(exc, IncompleteStreamError)  # not an error the provider reported
+        if cut and self._error is None and finish is not None and finish.stop_reason in _CUTTING:
             self._close_open(True, out)
             self._terminal(out)
             return out
@@ -432,8 +435,10 @@ class ResponsesWriter:
     def _begin(self, event: StreamStarted, out: list[WireEvent]) -> None:
         self._started = True
         self._protocol = event.protocol
-        if self._override_id is None and not event.id:
-            self._basis = event  # the id is made when the next event arrives
+        if self._override_id is None and (not event.id or event.protocol != "responses"):
+            # Another protocol's id (chatcmpl-, msg_) is not a response id: one is made,
+            # seeded by this event and the next.
+            self._basis = event
         else:
             self._created(event, self._override_id or event.id or "", out)
 
@@ -727,17 +732,15 @@ class ResponsesWriter:
         if part.summary:
             where["summary_index"] = part.index
             self._emit(out, f"{family}.done", {**where, "text": text})
-            closed = self._part_keys(dict(done))
-            self._emit(out, "response.reasoning_summary_part.done", {**where, "part": closed})
+            summary = self._part_keys(dict(done))
+            self._emit(out, "response.reasoning_summary_part.done", {**where, "part": summary})
             item.summary.append(done)
             return
         where["content_index"] = part.index
         if part.type == "output_text":
             self._emit(out, f"{family}.done", {**where, "logprobs": part.logprobs, "text": text})
-            closed: dict[str, Any] = {
-                **done,
-                "logprobs": [],
-            }  # OpenAI repeats logprobs on the .done only
+            # OpenAI repeats the logprobs on output_text.done, not on content_part.done.
+            closed: dict[str, Any] = {**done, "logprobs": []}
         else:
             if family:
                 self._emit(out, f"{family}.done", {**where, key: text})
@@ -777,6 +780,9 @@ class ResponsesWriter:
         if not event.text:
             return
         item, part = self._text_part("output_text", out)
+        if self._citations:
+            part.citations += self._citations
+            self._citations = []
         logprobs, self._logprobs = self._logprobs, None
         part.text.append(event.text)
         part.logprobs.extend(logprobs or ())
@@ -846,10 +852,13 @@ class ResponsesWriter:
             event.protocol == "anthropic"
             and event.via is None
             and event.type == "web_search_result_location"
-            and part is not None
-            and part.type == "output_text"
         ):
-            part.citations.append(event)  # its span is the whole part: known at its end
+            # Its span is the whole text block: written at the part's end. Anthropic sends a
+            # block's citations before its text, so they may wait for the part to open.
+            if part is not None and part.type == "output_text":
+                part.citations.append(event)
+            else:
+                self._citations.append(event)
         # Other citations (chat's, which give no text span) have no Responses form (§11).
 
     def _annotation(
