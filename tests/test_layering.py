@@ -21,7 +21,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({"_version", "_errors", "_json", "_arguments", "_events", "_envelope"}),
     ),
     ("stream state", frozenset({"_state"})),
-    ("wire vocabulary and options", frozenset({"_chat_vocab", "_anthropic_vocab", "_responses_vocab", "_options"})),
+    (
+        "wire vocabulary and options",
+        frozenset({"_chat_vocab", "_anthropic_vocab", "_responses_vocab", "_options"}),
+    ),
     (
         "readers, writers and checkers",
         frozenset(
