@@ -21,7 +21,10 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset({"_version", "_errors", "_json", "_arguments", "_events", "_envelope"}),
     ),
     ("stream state", frozenset({"_state"})),
-    ("wire vocabulary and options", frozenset({"_chat_vocab", "_anthropic_vocab", "_options"})),
+    (
+        "wire vocabulary and options",
+        frozenset({"_chat_vocab", "_anthropic_vocab", "_responses_vocab", "_options"}),
+    ),
     (
         "readers, writers and checkers",
         frozenset(
@@ -34,6 +37,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_anthropic_check",
                 "_responses_check",
                 "_anthropic_out",
+                "_responses_out",
                 "_openai_out",
                 "_accumulate",
                 "_anthropic_message",

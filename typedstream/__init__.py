@@ -78,6 +78,13 @@ from ._events import (
 )
 from ._openai_out import ChatWriter, ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
 from ._responses_check import check_responses_events
+from ._responses_out import (
+    ResponsesWriter,
+    ato_responses_events,
+    ato_responses_sse,
+    to_responses_events,
+    to_responses_sse,
+)
 from ._tools import Tool, ToolCall, Tools
 from ._version import __version__ as __version__
 
@@ -125,6 +132,7 @@ __all__ = [
     "ReasoningDone",
     "RefusalDelta",
     "RefusalDone",
+    "ResponsesWriter",
     "ServerTool",
     "ServerToolCallDone",
     "ServerToolCallStarted",
@@ -156,6 +164,8 @@ __all__ = [
     "ato_anthropic_events",
     "ato_anthropic_sse",
     "ato_openai_chunks",
+    "ato_responses_events",
+    "ato_responses_sse",
     "ato_sse",
     "check_anthropic_events",
     "check_openai_chunks",
@@ -166,5 +176,7 @@ __all__ = [
     "to_anthropic_events",
     "to_anthropic_sse",
     "to_openai_chunks",
+    "to_responses_events",
+    "to_responses_sse",
     "to_sse",
 ]
