@@ -806,3 +806,17 @@ def test_bedrock_framing_data_before_event_is_read_and_flagged_as_framing_only()
     assert rules(found) == {"R1"}
     assert [d for d in found if d.rule != "R1"] == []
     assert {d.chunk for d in found} == set(range(1, len(decoded(CALL)) + 1))
+
+
+def test_a_function_call_done_incomplete_is_flagged_unless_the_response_is_incomplete() -> None:
+    # The budget may cut a call as it cuts a message (the openai item types allow the status).
+    def cut(events: list[dict[str, Any]]) -> None:
+        calls = [
+            e
+            for e in events
+            if e["type"] == "response.output_item.done" and e["item"]["type"] == "function_call"
+        ]
+        assert calls
+        calls[0]["item"]["status"] = "incomplete"
+
+    assert "R13" in {d.rule for d in check_responses_events(mutant(CALL, cut))}

@@ -829,11 +829,12 @@ class ResponsesChecker:
         record.parts, record.summaries, record.text = {}, {}, None  # nothing more to compare
 
     def status_done(self, record: _Item, status: object) -> None:
-        """R13: a done item is completed (a message cut by the budget: incomplete)."""
+        """R13: a done item is completed (a message or a client call cut by the budget:
+        incomplete, which the item types allow; the stream must then end incomplete)."""
         if status is _MISSING:
             if record.kind in _WITH_STATUS:
                 self.flag("R13", "item.status", None, f"a done {record.kind} without a status")
-        elif status == "incomplete" and record.kind == "message":
+        elif status == "incomplete" and record.kind in _MAY_BE_CUT:
             self.incomplete.append((record.index, self.n))
         elif status != "completed" and not (status == "failed" and record.kind == "mcp_call"):
             self.flag(
@@ -1279,6 +1280,11 @@ class ResponsesChecker:
         if self.final_response:
             self.flag("R24", "", None, "the stream ends without response.completed", at=0)
 
+
+# Items the budget may cut: done with status incomplete in a response.incomplete stream. A
+# cut function call is not in the recordings; the openai types allow the status, and a writer
+# must not present cut arguments as a completed call (docs/responses.md).
+_MAY_BE_CUT: Final = frozenset({"message", "function_call", "custom_tool_call"})
 
 _PART_TEXT_KINDS: Final = frozenset(kind for kind, _ in _PART_TEXT.values())
 
