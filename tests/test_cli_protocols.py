@@ -123,3 +123,25 @@ def test_events_reads_anthropic_input_by_its_first_event(path: Path, run: Run) -
     assert out.decode().splitlines()[0].startswith("StreamStarted(")
     assert "protocol='anthropic'" in out.decode().splitlines()[0]
     assert code in (0, 4)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*ANTHROPIC, *(r.path for r in recordings() if not r.is_error and _single_choice(r))],
+    ids=lambda p: p.name,
+)
+def test_normalize_to_responses_checks_clean(path: Path, run: Run, tmp_path: Path) -> None:
+    code, out, err = run("normalize", "--to", "responses", path)
+    # The two SDK fixtures lack their final blank line: cut off (exit 4), the output still
+    # ends in a terminal event (response.failed, or response.incomplete after a max_tokens cut).
+    assert code in ((0, 4) if "anthropicsdk" in path.name else (0,)), err
+    written = tmp_path / "responses.sse"
+    written.write_bytes(out)
+    code, text, _ = run("check", "--color", "never", "--from", "responses", written)
+    last = text.decode().splitlines()[-1]
+    if code == 3:  # the cut source's error event, written as `error` + `response.failed`
+        assert "anthropicsdk" in path.name
+        assert last.startswith(f"{written}: no deviations")
+    else:
+        assert code == 0, text
+        assert last.startswith(f"{written}: Responses-exact")

@@ -83,7 +83,7 @@ _NOTHING: Final[list[object]] = []
 Format = Literal["sse", "jsonl"]
 Protocol = Literal["chat", "anthropic", "responses"]
 _PROTOCOLS: Final = ("auto", "chat", "anthropic", "responses")
-_TARGETS: Final = ("chat", "anthropic")
+_TARGETS: Final = ("chat", "anthropic", "responses")
 # The event types an Anthropic stream can open with (an error alone included: a chat error
 # chunk has no top-level "type").
 _ANTHROPIC_FIRST: Final = frozenset({"message_start", "ping", "error"})
@@ -475,6 +475,11 @@ def _frames(events: Iterator[StreamEvent], args: argparse.Namespace) -> Iterator
 
         # An error ends the body with Anthropic's error event (always: rule B8).
         return to_anthropic_sse(events, id=args.id, model=args.model)
+    if args.to == "responses":
+        from ._responses_out import to_responses_sse
+
+        # An error ends the body with `error` and `response.failed` (rules R6, R9).
+        return to_responses_sse(events, id=args.id, model=args.model, created_at=args.created)
     from ._openai_out import to_sse
 
     return to_sse(
@@ -1101,8 +1106,8 @@ def _normalize_options(normalize: argparse.ArgumentParser) -> None:
         "--to",
         choices=_TARGETS,
         default="chat",
-        help="the wire protocol written: chat (OpenAI chunks, the default) or anthropic "
-        "(Messages events)",
+        help="the wire protocol written: chat (OpenAI chunks, the default), anthropic "
+        "(Messages events) or responses (Responses events)",
     )
     out = normalize.add_argument_group("what is written (typedstream.to_sse options)")
     out.add_argument(
