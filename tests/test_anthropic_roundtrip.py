@@ -27,6 +27,7 @@ from corpus import CORPUS
 
 import typedstream
 from typedstream import check_anthropic_events, to_anthropic_events, to_anthropic_sse
+from typedstream.testing import TOOLS, LoopbackProvider, Reply
 
 anthropic = pytest.importorskip("anthropic")
 
@@ -187,3 +188,145 @@ def test_a_fixture_without_its_final_blank_line_is_a_cut_stream_ending_in_an_err
     assert [e for e in facts(events) if e["type"].startswith("content")] == whole
     assert events[-1]["type"] == "error"
     assert check_anthropic_events(b"".join(out)) == []
+
+
+# -- The real anthropic SDK reads the writer's output over HTTP -------------------------------
+
+REQUEST: dict[str, Any] = {
+    "model": "claude-x",
+    "max_tokens": 100,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+
+
+def _dump(message: Any) -> dict[str, Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        dumped: dict[str, Any] = message.model_dump(mode="json", exclude_unset=True)
+    return dumped
+
+
+CALLS = ("tool_use", "server_tool_use", "mcp_tool_use")
+
+
+class Streamed:
+    """What ``client.messages.stream()`` gave: its text, thinking and tool-input events, and
+    ``get_final_message()`` as JSON."""
+
+    def __init__(self, provider: LoopbackProvider, reply: Reply, *, beta: bool = False) -> None:
+        provider.respond(reply)
+        self.text = ""
+        self.thinking = ""
+        self.inputs: list[Any] = []
+        with anthropic.Anthropic(base_url=provider.root, api_key="k", max_retries=0) as client:
+            messages = client.beta.messages if beta else client.messages
+            with messages.stream(**REQUEST) as stream:
+                for event in stream:
+                    self._take(event)
+                self.message = _dump(stream.get_final_message())
+
+    def _take(self, event: Any) -> None:
+        if event.type == "text":
+            self.text += event.text
+        elif event.type == "thinking":
+            self.thinking += event.thinking
+        elif event.type == "content_block_start" and event.content_block.type in CALLS:
+            self.inputs.append(event.content_block.input)
+        elif event.type == "input_json":  # the input parsed so far
+            self.inputs[-1] = event.snapshot
+
+
+def _written_reply(path: Path) -> Reply:
+    return Reply("anthropic", tuple(to_anthropic_sse(typedstream.events(sent(path)))))
+
+
+@pytest.mark.parametrize("path", RECORDINGS, ids=NAMES)
+@pytest.mark.parametrize("beta", [False, True], ids=["messages", "beta_messages"])
+def test_the_sdk_reads_the_round_trip_over_http_as_it_reads_the_original(
+    loopback_provider: LoopbackProvider, path: Path, beta: bool
+) -> None:
+    ours = Streamed(loopback_provider, _written_reply(path), beta=beta)
+    theirs = Streamed(loopback_provider, Reply.from_file(path), beta=beta)
+    assert ours.message == theirs.message
+    assert (ours.text, ours.thinking, ours.inputs) == (theirs.text, theirs.thinking, theirs.inputs)
+
+
+@pytest.mark.parametrize("path", RECORDINGS, ids=NAMES)
+def test_what_the_sdk_streams_is_the_recordings_text_thinking_and_tool_inputs(
+    loopback_provider: LoopbackProvider, path: Path
+) -> None:
+    # Independent of the SDK's own reading of the original: the facts of the recording itself.
+    content = sdk_message(original(path), beta=True)["content"]
+    ours = Streamed(loopback_provider, _written_reply(path), beta=True)
+    assert ours.text == "".join(b["text"] for b in content if b["type"] == "text")
+    assert ours.thinking == "".join(b["thinking"] for b in content if b["type"] == "thinking")
+    assert ours.inputs == [b["input"] for b in content if b["type"] in CALLS]
+
+
+# -- …and the writer's output of LiteLLM streams from the loopback providers ------------------
+
+LITELLM_STREAMS = [
+    ("openai/gpt-4o", "openai_tools"),
+    ("openai/gpt-4o", "openai_reasoning"),
+    ("openai/gpt-4o", "openai_text_usage"),
+    ("gemini/gemini-1.5-pro", "gemini_tools"),
+    ("gemini/gemini-2.5-pro", "gemini_thinking"),
+    ("anthropic/claude-3-7-sonnet-20250219", "anthropic_thinking"),
+]
+
+
+def _completion_blocks(completion: Any) -> list[dict[str, Any]]:
+    """The Anthropic blocks of a chat completion's facts: its signed thinking (LiteLLM's
+    ``thinking_blocks``), its text, its tool calls with their ids unchanged."""
+    message = completion.choices[0].message
+    blocks: list[dict[str, Any]] = [
+        dict(b) for b in (message.model_extra or {}).get("thinking_blocks") or ()
+    ]
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    blocks += [
+        {
+            "type": "tool_use",
+            "id": call.id,
+            "name": call.function.name,
+            "input": json.loads(call.function.arguments),
+        }
+        for call in message.tool_calls or ()
+    ]
+    return blocks
+
+
+@pytest.mark.live
+@pytest.mark.parametrize(
+    ("model", "scenario"), LITELLM_STREAMS, ids=[s for _, s in LITELLM_STREAMS]
+)
+def test_the_sdk_builds_the_chat_completion_of_a_litellm_stream(
+    litellm: Any, loopback_provider: LoopbackProvider, model: str, scenario: str
+) -> None:
+    loopback_provider.respond(scenario)
+    stream = litellm.completion(
+        model=model,
+        messages=REQUEST["messages"],
+        tools=TOOLS,
+        stream=True,
+        api_base=loopback_provider.api_base(scenario.split("_")[0]),
+        api_key="sk-test",
+    )
+    events = list(typedstream.events(stream))
+    completion = typedstream.accumulate(events)
+    body = tuple(to_anthropic_sse(events))
+    assert check_anthropic_events(b"".join(body)) == []
+    ours = Streamed(loopback_provider, Reply("anthropic", body))
+    # State of another origin (a Gemini thought signature) rides in an envelope (event-model
+    # §7) as a redacted_thinking block after its call; everything else is the completion's.
+    envelopes = [b for b in ours.message["content"] if b["type"] == "redacted_thinking"]
+    content = [b for b in ours.message["content"] if b not in envelopes]
+    assert content == _completion_blocks(completion)
+    states = [e for e in events if isinstance(e, typedstream.OpaqueState)]
+    assert [json.loads(b["data"])["data"] for b in envelopes] == [
+        s.data for s in states if s.origin == "gemini"
+    ]
+    assert ours.text == (completion.choices[0].message.content or "")
+    assert ours.message["id"] == completion.id
+    if completion.usage is not None:
+        assert ours.message["usage"]["output_tokens"] == completion.usage.completion_tokens
