@@ -330,3 +330,34 @@ def test_the_sdk_builds_the_chat_completion_of_a_litellm_stream(
     assert ours.message["id"] == completion.id
     if completion.usage is not None:
         assert ours.message["usage"]["output_tokens"] == completion.usage.completion_tokens
+
+
+# -- The signature survives the trip through chat ---------------------------------------------
+
+SIGNED = [
+    p
+    for p in RECORDINGS
+    if p.suffix == ".sse"
+    and (b"signature_delta" in (raw := p.read_bytes()) or b'"redacted_thinking"' in raw)
+]
+
+
+def _signed_blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for b in message["content"] if b["type"] in ("thinking", "redacted_thinking")]
+
+
+@pytest.mark.parametrize("path", SIGNED, ids=[p.name for p in SIGNED])
+def test_the_signature_survives_anthropic_to_chat_to_anthropic_byte_identical(path: Path) -> None:
+    # Anthropic → events → chat SSE with keep_extensions (LiteLLM's thinking_blocks) →
+    # events → Anthropic: each thinking block comes back with its text and its signature, each
+    # redacted block with its data, byte for byte.
+    chat = b"".join(typedstream.to_sse(typedstream.events(sent(path)), keep_extensions=True))
+    body = b"".join(to_anthropic_sse(typedstream.events(chat)))
+    assert check_anthropic_events(body) == []
+    again = _signed_blocks(sdk_message(parse(body)))
+    before = _signed_blocks(sdk_message(original(path)))
+    assert again == before
+    assert again  # every recording here has one
+    for ours, theirs in zip(again, before, strict=True):
+        value = "signature" if ours["type"] == "thinking" else "data"
+        assert ours[value].encode() == theirs[value].encode()

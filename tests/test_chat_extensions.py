@@ -27,6 +27,7 @@ from typedstream import (
     ChoiceFinished,
     ChunkError,
     Citation,
+    Extension,
     OpaqueState,
     ProviderData,
     ReasoningDelta,
@@ -439,6 +440,19 @@ def test_citations_read_from_chat_or_from_responses_are_not_written() -> None:
         ChoiceFinished("stop", "stop"),
     ]
     assert deltas(wire(events, keep_extensions=True)) == deltas(wire(events[-1:]))
+
+
+def test_extensions_are_not_written_and_do_not_start_the_stream() -> None:
+    # The Anthropic reader sends the message's extra keys before StreamStarted.
+    events: list[StreamEvent] = [
+        Extension("keys", "message", {"container": None}, None, "anthropic"),
+        ANTHROPIC_START,
+        TextDelta("Hi"),
+        ChoiceFinished("stop", "end_turn"),
+    ]
+    chunks = wire(events, keep_extensions=True)
+    assert chunks == wire(events[1:], keep_extensions=True)
+    assert chunks[0]["id"] == "msg_01"
 
 
 def test_state_and_citations_are_not_written_without_keep_extensions() -> None:
