@@ -1,9 +1,8 @@
 """`Accumulator.message()`: the final Anthropic Message a stream adds up to.
 
-Each Anthropic case is written twice: as the raw Messages events (by hand, or a recording) and
-as the typed events docs/event-model.md §4.2 says the Anthropic reader gives for them
-(`typed()` below spells that table out for the cases here). `message()` over the typed events
-must equal what the `anthropic` SDK's own `accumulate_event` (what `MessageStream` and
+Each Anthropic case is a list of raw Messages events (by hand, or a recording), read into typed
+events by the Anthropic reader (`typedstream.events()`). `message()` over those events must
+equal what the `anthropic` SDK's own `accumulate_event` (what `MessageStream` and
 `get_final_message()` use) builds from the raw events, compared as JSON with
 `model_dump(mode="json", exclude_unset=True)`: the keys the wire sent plus what the SDK filled
 in, not the SDK model's defaults for keys nobody sent. For `mcp_tool_use` and `compaction`,
@@ -15,6 +14,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,209 +25,32 @@ import typedstream
 from typedstream import (
     Accumulator,
     ArgumentsDelta,
-    BlockDone,
-    BlockStarted,
     ChoiceFinished,
-    Citation,
-    Extension,
     OpaqueState,
     ProviderData,
     ReasoningDelta,
-    ServerToolCallDone,
-    ServerToolCallStarted,
-    ServerToolInputDelta,
-    ServerToolResult,
-    StreamError,
     StreamEvent,
     StreamStarted,
     TextDelta,
     ToolArgumentsError,
     ToolCallDone,
-    ToolCallIncomplete,
     ToolCallStarted,
     UnwritableEventError,
     Usage,
 )
-from typedstream._anthropic_vocab import STOP_READ, block_type, server_tool
 
 anthropic = pytest.importorskip("anthropic")
 
-# -- The raw events as typed events (docs/event-model.md §4.2) ------------------------------
-
-_MESSAGE_KEYS = {"id", "type", "role", "model", "content", "stop_reason", "stop_sequence", "usage"}
-_BLOCK_KEYS = {
-    "text": {"type", "text"},
-    "thinking": {"type", "thinking", "signature"},
-    "redacted_thinking": {"type", "data"},
-    "tool_use": {"type", "id", "name", "input"},
-    "server_tool_use": {"type", "id", "name", "input"},
-    "mcp_tool_use": {"type", "id", "name", "input", "server_name"},
-    "mcp_tool_result": {"type", "tool_use_id", "is_error", "content"},
-    "compaction": {"type", "content"},
-}
-_RESULT_KEYS = {"type", "tool_use_id", "content"}
-
-
-class _Reader:
-    """The events of §4.2 for the raw events used here (a test oracle, not the reader)."""
-
-    def __init__(self) -> None:
-        self.out: list[StreamEvent] = []
-        self.usage: dict[str, Any] = {}
-        self.blocks: dict[int, tuple[BlockStarted, int, list[str]]] = {}
-        self.open: set[int] = set()
-        self.calls = 0
-
-    def start(self, message: dict[str, Any]) -> None:
-        extra = {k: v for k, v in message.items() if k not in _MESSAGE_KEYS}
-        if extra:
-            self.out.append(Extension("keys", "message", extra, None, "anthropic"))
-        self.usage = dict(message["usage"])
-        initial = Usage(dict(message["usage"]), "anthropic")
-        self.out.append(
-            StreamStarted(
-                message["id"], message["model"], None, protocol="anthropic", initial_usage=initial
-            )
-        )
-
-    def block_start(self, index: int, block: dict[str, Any]) -> None:
-        wire = block["type"]
-        kind = block_type(wire)
-        known = _BLOCK_KEYS.get(wire, _RESULT_KEYS if kind == "server_tool_result" else {"type"})
-        extra = {k: v for k, v in block.items() if k not in known}
-        if kind == "extension":
-            extra = block
-        if extra:
-            self.out.append(Extension("keys", "content_block", extra, None, "anthropic"))
-        block_id = block.get("tool_use_id", block.get("id"))
-        start = BlockStarted(index, kind, wire, block_id, "anthropic")
-        self.out.append(start)
-        self.blocks[index] = (start, self.calls, [])
-        self.open.add(index)
-        if wire == "redacted_thinking":
-            self.out.append(OpaqueState("anthropic", "redacted_thinking", block["data"], index))
-        elif wire == "tool_use":
-            self.out.append(ToolCallStarted(self.calls, block["id"], block["name"]))
-            if block["input"]:
-                self.delta(index, {"type": "input_json_delta", "partial_json": "x"}, block)
-            self.calls += 1
-        elif kind == "server_tool_call":
-            name = block["name"]
-            tool = "mcp" if wire == "mcp_tool_use" else server_tool(name)
-            self.out.append(
-                ServerToolCallStarted(block["id"], tool, name, block.get("server_name"))
-            )
-        elif kind == "server_tool_result":
-            content = block["content"]
-            text = None
-            if wire == "mcp_tool_result":
-                text = "".join(p["text"] for p in content if p.get("type") == "text")
-            error = block.get("is_error") is True or (
-                isinstance(content, dict) and str(content.get("type", "")).endswith("_error")
-            )
-            tool = server_tool(wire)
-            self.out.append(ServerToolResult(block_id, tool, wire, error, text, content))
-
-    def delta(self, index: int, delta: dict[str, Any], start_block: Any = None) -> None:
-        start, call, fragments = self.blocks[index]
-        kind = delta["type"]
-        if kind == "text_delta":
-            self.out.append(TextDelta(delta["text"]))
-        elif kind == "citations_delta":
-            c = delta["citation"]
-            cited = Citation(
-                c["type"],
-                c.get("url"),
-                c.get("title"),
-                c.get("cited_text"),
-                None,
-                None,
-                c,
-                "anthropic",
-            )
-            self.out.append(cited)
-        elif kind == "thinking_delta" and delta["thinking"]:
-            self.out.append(ReasoningDelta(delta["thinking"]))
-        elif kind == "signature_delta":
-            sig = delta["signature"]
-            self.out.append(OpaqueState("anthropic", "thinking_signature", sig, index))
-        elif kind == "input_json_delta":
-            text = delta["partial_json"]
-            if start_block is not None:
-                text = json.dumps(start_block["input"], separators=(",", ":"))
-            if text and start.type == "tool_call":
-                self.out.append(ArgumentsDelta(call, start.id or "", text))
-            elif text:
-                self.out.append(ServerToolInputDelta(start.id or "", text))
-            fragments.append(text)
-        elif kind == "compaction_delta":
-            if "encrypted_content" in delta:
-                keys = {"encrypted_content": delta["encrypted_content"]}
-                self.out.append(Extension("keys", "delta", keys, index, "anthropic"))
-            data = delta["content"]
-            self.out.append(OpaqueState("anthropic", "compaction", data, index))
-        elif kind not in ("thinking_delta",):
-            self.out.append(Extension("delta", kind, delta, index, "anthropic"))
-
-    def stop(self, index: int, cut: str | None = None) -> None:
-        start, call, fragments = self.blocks[index]
-        self.open.discard(index)
-        joined = "".join(fragments)
-        if start.type == "tool_call":
-            name = next(
-                e.name for e in self.out if isinstance(e, ToolCallStarted) and e.index == call
-            )
-            args = (start.id or "", name, joined)
-            if cut is None:
-                self.out.append(ToolCallDone(call, *args))
-            else:
-                self.out.append(ToolCallIncomplete(call, *args, reason=cut))
-        elif start.type == "server_tool_call":
-            name = next(
-                e.name
-                for e in self.out
-                if isinstance(e, ServerToolCallStarted) and e.id == start.id
-            )
-            tool = "mcp" if start.wire_type == "mcp_tool_use" else server_tool(name)
-            self.out.append(ServerToolCallDone(start.id or "", tool, name, joined))
-        status = "cut" if cut else "completed"
-        self.out.append(
-            BlockDone(index, start.type, start.wire_type, start.id, "anthropic", status)
-        )
-
-    def message_delta(self, event: dict[str, Any]) -> None:
-        delta = event["delta"]
-        extra = {k: v for k, v in delta.items() if k not in ("stop_reason", "stop_sequence")}
-        if extra:
-            self.out.append(Extension("keys", "message_delta.delta", extra, None, "anthropic"))
-        more = {k: v for k, v in event.items() if k not in ("type", "delta", "usage")}
-        if more:
-            self.out.append(Extension("keys", "message_delta", more, None, "anthropic"))
-        raw = delta["stop_reason"]
-        for index in sorted(self.open):
-            self.stop(index, cut=raw)
-        reason, stop = STOP_READ.get(raw, ("stop", "other"))
-        self.out.append(ChoiceFinished(reason, raw, 0, stop, delta["stop_sequence"]))
-        self.usage.update({k: v for k, v in event["usage"].items() if v is not None})
+# -- The raw events as typed events: the Anthropic reader ----------------------------------
 
 
 def typed(raw: list[dict[str, Any]]) -> list[StreamEvent]:
-    reader = _Reader()
-    for event in raw:
-        kind = event["type"]
-        if kind == "message_start":
-            reader.start(event["message"])
-        elif kind == "content_block_start":
-            reader.block_start(event["index"], event["content_block"])
-        elif kind == "content_block_delta":
-            reader.delta(event["index"], event["delta"])
-        elif kind == "content_block_stop":
-            reader.stop(event["index"])
-        elif kind == "message_delta":
-            reader.message_delta(event)
-        elif kind == "message_stop":
-            reader.out.append(Usage(reader.usage, "anthropic"))
-    return reader.out
+    """The events ``typedstream.events()`` reads from the raw Anthropic events."""
+    return list(typed_until_error(raw))
+
+
+def typed_until_error(raw: list[dict[str, Any]]) -> Iterator[StreamEvent]:
+    return iter(typedstream.events(raw, protocol="anthropic"))
 
 
 # -- The reference: the anthropic SDK's accumulator ------------------------------------------
@@ -553,7 +376,7 @@ def test_stop_sequence_and_message_extension_keys_are_kept() -> None:
     assert "container" in message
 
 
-ANTHROPIC = sorted((CORPUS / "anthropic").glob("*.sse"))
+ANTHROPIC = sorted(p for p in (CORPUS / "anthropic").iterdir() if p.suffix in (".sse", ".jsonl"))
 _BETA = {"pydanticai_sonnet45_mcp_tool_use_result.sse", "pydanticai_sonnet46_compaction.sse"}
 
 
@@ -706,15 +529,15 @@ def test_nothing_yet_is_an_empty_message_with_zero_usage() -> None:
 
 
 def test_stream_error_and_extensions_are_kept_beside_the_message() -> None:
-    raw = [start(), *text(0, "Hi")]
-    error = StreamError(
-        "Overloaded", "overloaded_error", None, {"type": "overloaded_error"}, "event", "anthropic"
-    )
+    overloaded = {"type": "overloaded_error", "message": "Overloaded"}
+    raw = [start(container=None), *text(0, "Hi"), {"type": "error", "error": overloaded}]
     acc = Accumulator()
-    acc.extend([*typed(raw), Extension("keys", "message_stop", {"m": 1}, None, "anthropic")])
-    acc.add(error)
-    assert acc.error is error
-    assert [e.name for e in acc.extensions] == ["message_stop"]
+    with pytest.raises(typedstream.ProviderError):
+        for event in typed_until_error(raw):
+            acc.add(event)
+    assert acc.error is not None
+    assert acc.error.data == overloaded
+    assert [e.name for e in acc.extensions] == ["message"]
     assert acc.message()["content"] == [{"type": "text", "text": "Hi"}]
 
 

@@ -617,6 +617,61 @@ def test_explicit_blocks_are_written_as_they_were() -> None:
     }
 
 
+def test_message_keys_read_before_stream_started_go_into_message_start() -> None:
+    # The reader sends Extension(keys, "message") before the StreamStarted it belongs to.
+    events: list[StreamEvent] = [
+        Extension("keys", "message", {"stop_details": None}, None, "anthropic"),
+        StreamStarted("msg_01", "claude", None, protocol="anthropic"),
+        END,
+    ]
+    wire = write(events)
+    clean(wire)
+    assert wire[0]["message"]["id"] == "msg_01"
+    assert wire[0]["message"]["stop_details"] is None
+
+
+ANTHROPIC_USAGE0 = {
+    "input_tokens": 5,
+    "cache_creation_input_tokens": 0,
+    "cache_read_input_tokens": 0,
+    "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+    "output_tokens": 1,
+    "service_tier": "standard",
+    "inference_geo": "global",
+}
+
+
+def test_message_delta_usage_does_not_repeat_message_start_descriptors() -> None:
+    # The reader's final usage is message_start's overlaid by message_delta's; service_tier,
+    # inference_geo and the cache_creation split are message_start's alone on Anthropic's wire.
+    start = StreamStarted(
+        "msg_01", "claude", None, protocol="anthropic",
+        initial_usage=Usage(ANTHROPIC_USAGE0, "anthropic"),
+    )  # fmt: skip
+    final = {**ANTHROPIC_USAGE0, "output_tokens": 9, "service_tier": "priority"}
+    wire = write([start, END, Usage(final, "anthropic")])
+    clean(wire)
+    assert wire[0]["message"]["usage"] == ANTHROPIC_USAGE0
+    assert finish(wire)["usage"] == {
+        "input_tokens": 5,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 9,
+        "service_tier": "priority",  # changed: a fact of the final usage
+    }
+
+
+def test_a_finish_without_usage_repeats_the_output_tokens_of_message_start() -> None:
+    # Cumulative figures (D3): without a final Usage, message_delta says what message_start did.
+    start = StreamStarted(
+        "msg_01", "claude", None, protocol="anthropic",
+        initial_usage=Usage(ANTHROPIC_USAGE0, "anthropic"),
+    )  # fmt: skip
+    wire = write([start, TextDelta("Hi"), END])
+    clean(wire)
+    assert finish(wire)["usage"] == {"output_tokens": 1}
+
+
 def test_unknown_events_and_deltas_are_put_back_where_they_came() -> None:
     events: list[StreamEvent] = [
         StreamStarted("msg_01", "claude", None, protocol="anthropic"),

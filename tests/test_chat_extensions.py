@@ -27,6 +27,7 @@ from typedstream import (
     ChoiceFinished,
     ChunkError,
     Citation,
+    Extension,
     OpaqueState,
     ProviderData,
     ReasoningDelta,
@@ -441,6 +442,19 @@ def test_citations_read_from_chat_or_from_responses_are_not_written() -> None:
     assert deltas(wire(events, keep_extensions=True)) == deltas(wire(events[-1:]))
 
 
+def test_extensions_are_not_written_and_do_not_start_the_stream() -> None:
+    # The Anthropic reader sends the message's extra keys before StreamStarted.
+    events: list[StreamEvent] = [
+        Extension("keys", "message", {"container": None}, None, "anthropic"),
+        ANTHROPIC_START,
+        TextDelta("Hi"),
+        ChoiceFinished("stop", "end_turn"),
+    ]
+    chunks = wire(events, keep_extensions=True)
+    assert chunks == wire(events[1:], keep_extensions=True)
+    assert chunks[0]["id"] == "msg_01"
+
+
 def test_state_and_citations_are_not_written_without_keep_extensions() -> None:
     events: list[StreamEvent] = [
         ReasoningDelta("hmm"),
@@ -605,3 +619,231 @@ def test_litellm_rebuilds_the_signed_thinking_block_from_our_chunks(litellm: Any
         {"type": "redacted_thinking", "data": REDACTED},
     ]
     assert message.reasoning_content == "The user wants weather."
+
+
+# -- Anthropic → chat: one test per row of the loss table (docs/event-model.md §11) -----------
+
+
+def anthropic_to_chat(
+    source: str | list[dict[str, Any]], *, keep_extensions: bool = False
+) -> list[dict[str, Any]]:
+    """A recording (by name) or raw Anthropic events, read and written as chat SSE, decoded."""
+    raw = (CORPUS / "anthropic" / source).read_bytes() if isinstance(source, str) else source
+    body = b"".join(
+        typedstream.to_sse(
+            typedstream.events(raw, protocol="anthropic"), keep_extensions=keep_extensions
+        )
+    )
+    frames = [f.removeprefix(b"data: ") for f in body.split(b"\n\n") if f]
+    assert frames[-1] == b"[DONE]"
+    return [json.loads(f) for f in frames[:-1]]
+
+
+def chat_deltas(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c["choices"][0]["delta"] for c in chunks if c["choices"]]
+
+
+def joined(chunks: list[dict[str, Any]], key: str) -> str:
+    return "".join(d[key] for d in chat_deltas(chunks) if d.get(key))
+
+
+def finish_reason(chunks: list[dict[str, Any]]) -> str:
+    (reason,) = [c["choices"][0]["finish_reason"] for c in chunks if c["choices"] and
+                 c["choices"][0]["finish_reason"]]  # fmt: skip
+    assert isinstance(reason, str)
+    return reason
+
+
+def anthropic_content(name: str) -> list[dict[str, Any]]:
+    """The content blocks of a recording, accumulated without typedstream."""
+    blocks: list[dict[str, Any]] = []
+    for event in anthropic_wire(name):
+        if event["type"] == "content_block_start":
+            blocks.append({**event["content_block"], "deltas": []})
+        elif event["type"] == "content_block_delta":
+            blocks[event["index"]]["deltas"].append(event["delta"])
+    return blocks
+
+
+def test_anthropic_to_chat_text_is_content_without_block_boundaries() -> None:
+    name = "llmanthropic_opus46_adaptive_thinking_text_first.sse"  # text, thinking, text
+    texts = [
+        "".join(d["text"] for d in b["deltas"])
+        for b in anthropic_content(name)
+        if b["type"] == "text"
+    ]
+    assert len(texts) == 2
+    chunks = anthropic_to_chat(name)
+    assert joined(chunks, "content") == "".join(texts)
+
+
+@pytest.mark.parametrize("keep_extensions", [True, False], ids=["kept", "lost"])
+def test_anthropic_to_chat_thinking_text_is_reasoning_content_with_keep_extensions(
+    keep_extensions: bool,
+) -> None:
+    name = "pydanticai_sonnet4_thinking_signature.sse"
+    (block,) = [b for b in anthropic_content(name) if b["type"] == "thinking"]
+    thought = "".join(d.get("thinking", "") for d in block["deltas"])
+    chunks = anthropic_to_chat(name, keep_extensions=keep_extensions)
+    assert joined(chunks, "reasoning_content") == (thought if keep_extensions else "")
+
+
+@pytest.mark.parametrize("keep_extensions", [True, False], ids=["kept", "lost"])
+def test_anthropic_to_chat_signature_and_redacted_thinking_are_thinking_blocks_entries(
+    keep_extensions: bool,
+) -> None:
+    entries: list[dict[str, Any]] = []
+    expected: list[dict[str, Any]] = []
+    for name in (
+        "pydanticai_sonnet4_thinking_signature.sse",
+        "pydanticai_sonnet45_redacted_thinking.sse",
+    ):
+        chunks = anthropic_to_chat(name, keep_extensions=keep_extensions)
+        entries += [e for d in chat_deltas(chunks) for e in d.get("thinking_blocks", ())]
+        for b in anthropic_content(name):
+            if b["type"] == "thinking":
+                text = "".join(d.get("thinking", "") for d in b["deltas"])
+                (signature,) = [d["signature"] for d in b["deltas"] if "signature" in d]
+                expected.append(thinking(text, signature))
+            elif b["type"] == "redacted_thinking":
+                expected.append({"type": "redacted_thinking", "data": b["data"]})
+    assert entries == (expected if keep_extensions else [])
+    assert len(expected) == 3
+
+
+@pytest.mark.parametrize("keep_extensions", [True, False], ids=["kept", "lost"])
+def test_anthropic_to_chat_compaction_is_an_envelope_with_keep_extensions(
+    keep_extensions: bool,
+) -> None:
+    name = "pydanticai_sonnet46_compaction.sse"
+    (block,) = [b for b in anthropic_content(name) if b["type"] == "compaction"]
+    (summary,) = [d["content"] for d in block["deltas"]]
+    chunks = anthropic_to_chat(name, keep_extensions=keep_extensions)
+    states = [s for d in chat_deltas(chunks) for s in d.get("typedstream_state", ())]
+    envelope = wrap(OpaqueState("anthropic", "compaction", summary))
+    assert states == ([envelope] if keep_extensions else [])
+
+
+@pytest.mark.parametrize("keep_extensions", [True, False], ids=["kept", "lost"])
+def test_anthropic_to_chat_citations_are_provider_specific_fields_with_keep_extensions(
+    keep_extensions: bool,
+) -> None:
+    name = "pydanticai_sonnet4_web_search_citations.sse"
+    cited = [
+        d["citation"]
+        for b in anthropic_content(name)
+        for d in b["deltas"]
+        if d["type"] == "citations_delta"
+    ]
+    chunks = anthropic_to_chat(name, keep_extensions=keep_extensions)
+    written = [
+        d["provider_specific_fields"]["citation"]
+        for d in chat_deltas(chunks)
+        if "citation" in d.get("provider_specific_fields", {})
+    ]
+    assert written == (cited if keep_extensions else [])
+    assert len(cited) == 9
+
+
+def test_anthropic_to_chat_tool_use_is_a_tool_call_with_its_id_and_a_dense_index() -> None:
+    # The client tool_use is block 4, after text, a server tool call and its result.
+    name = "pydanticai_sonnet46_tool_search_then_tool_use.sse"
+    (block,) = [b for b in anthropic_content(name) if b["type"] == "tool_use"]
+    arguments = "".join(d["partial_json"] for d in block["deltas"])
+    calls = [c for d in chat_deltas(anthropic_to_chat(name)) for c in d.get("tool_calls", ())]
+    assert {c["index"] for c in calls} == {0}
+    assert calls[0]["id"] == block["id"]
+    assert calls[0]["function"]["name"] == block["name"]
+    assert "".join(c["function"]["arguments"] for c in calls) == arguments
+    assert finish_reason(anthropic_to_chat(name)) == "tool_calls"
+
+
+def test_anthropic_to_chat_server_tool_calls_and_results_are_lost() -> None:
+    for name in ("pydanticai_sonnet4_web_search_citations.sse", "pydanticai_sonnet4_web_fetch.sse"):
+        body = json.dumps(anthropic_to_chat(name, keep_extensions=True))
+        assert '"tool_calls"' not in body
+        assert "srvtoolu_" not in body
+        assert "tool_result" not in body
+
+
+def _stopped(reason: str, sequence: str | None = None) -> list[dict[str, Any]]:
+    message = {
+        "id": "msg_01",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-x",
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    }
+    return [
+        {"type": "message_start", "message": message},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "x"}},
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": reason, "stop_sequence": sequence},
+            "usage": {"output_tokens": 2},
+        },
+        {"type": "message_stop"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stop_reason", "written"),
+    [
+        ("end_turn", "stop"),
+        ("stop_sequence", "stop"),  # the stop_sequence value is lost
+        ("max_tokens", "length"),
+        ("pause_turn", "length"),  # lost: pause_turn vs max_tokens
+        ("refusal", "content_filter"),
+        ("model_context_window_exceeded", "length"),
+    ],
+)
+def test_anthropic_to_chat_stop_is_the_finish_reason_of_the_table(
+    stop_reason: str, written: str
+) -> None:
+    sequence = "```" if stop_reason == "stop_sequence" else None
+    chunks = anthropic_to_chat(_stopped(stop_reason, sequence), keep_extensions=True)
+    assert finish_reason(chunks) == written
+    assert "```" not in json.dumps(chunks)
+
+
+def test_anthropic_to_chat_usage_is_the_chat_fields_and_loses_anthropics_extras() -> None:
+    name = "llmanthropic_opus41_web_search_citations.sse"
+    (delta,) = [e for e in anthropic_wire(name) if e["type"] == "message_delta"]
+    final = delta["usage"]
+    for keep_extensions in (False, True):
+        usage = anthropic_to_chat(name, keep_extensions=keep_extensions)[-1]["usage"]
+        assert usage == {
+            "prompt_tokens": final["input_tokens"],  # no cached tokens in this one
+            "completion_tokens": final["output_tokens"],
+            "total_tokens": final["input_tokens"] + final["output_tokens"],
+            "prompt_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
+        }  # server_tool_use, cache_creation, service_tier and the initial usage are lost
+
+
+def test_anthropic_to_chat_error_is_an_openai_error_frame_without_done() -> None:
+    error = {"type": "overloaded_error", "message": "Overloaded"}
+    raw = [*_stopped("end_turn")[:3], {"type": "error", "error": error, "request_id": "req_1"}]
+    frames: list[bytes] = []
+    with pytest.raises(typedstream.ProviderError):
+        frames.extend(typedstream.to_sse(typedstream.events(raw), error_frame=True))
+    assert frames[-1] != b"data: [DONE]\n\n"
+    payload = json.loads(frames[-1].removeprefix(b"data: "))
+    assert payload["error"]["type"] == "overloaded_error"
+    assert payload["error"]["message"] == "Overloaded"
+    assert b"req_1" not in b"".join(frames)  # the request_id is lost
+
+
+def test_anthropic_to_chat_extensions_are_lost() -> None:
+    for name in (
+        "llmanthropic_haiku45_parallel_tool_use_noargs.sse",  # caller, stop_details
+        "pydanticai_sonnet46_code_execution_bash.sse",  # container
+        "lingua_bedrock_haiku45_text_invocation_metrics.sse",  # Bedrock's metrics
+    ):
+        body = json.dumps(anthropic_to_chat(name, keep_extensions=True))
+        for key in ("caller", "stop_details", "container", "amazon-bedrock-invocationMetrics"):
+            assert f'"{key}"' not in body, (name, key)

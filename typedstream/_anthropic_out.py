@@ -102,6 +102,9 @@ _TOOL_BLOCKS: Final = frozenset({"tool_use", "server_tool_use", "mcp_tool_use"})
 # server_tool_use block it was, never as a tool_use the client would have to answer.
 _SERVER_ID: Final = "srvtoolu_"
 _CALL_BLOCKS: Final = frozenset({"tool_use", "server_tool_use"})
+# message_start usage keys that describe the request, never repeated by message_delta.
+_START_ONLY: Final = frozenset({"service_tier", "inference_geo", "cache_creation"})
+_UNSET: Final = object()
 
 
 def _call_block(tool_id: str) -> str:
@@ -191,6 +194,7 @@ class AnthropicWriter:
         "_override_model",
         "_queue",
         "_reasoning",
+        "_start_usage",
         "_started",
         "_state",
         "_usage",
@@ -215,6 +219,7 @@ class AnthropicWriter:
         self._waiting: list[str] = []  # envelopes written once the open block stops
         self._finish: tuple[str, str | None] | None = None  # held (stop_reason, stop_sequence)
         self._usage: Usage | None = None
+        self._start_usage: dict[str, Any] = {}  # message_start's usage, as written
         self._wrote_delta = False
         self._held_events: list[WireEvent] = []  # extension events after the finish
 
@@ -241,6 +246,10 @@ class AnthropicWriter:
             return out
         if event.kind in ("raw_chunk", "logprobs", "provider_data", "moderation"):
             return out  # no Anthropic field (docs/event-model.md §11)
+        if isinstance(event, Extension) and event.where == "keys":
+            # Held for the object it names; the reader sends the message's before StreamStarted.
+            self._extension(event, out)
+            return out
         if not self._started:  # events made by hand may omit StreamStarted
             self._begin(StreamStarted(None, None, None), out)
         if self._basis is not None:
@@ -317,6 +326,7 @@ class AnthropicWriter:
             usage: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0}
         else:
             usage = anthropic_usage(initial, final=False)
+        self._start_usage = usage
         message: dict[str, Any] = {
             "id": message_id,
             "type": "message",
@@ -365,10 +375,19 @@ class AnthropicWriter:
     def _message_delta(self, out: list[WireEvent]) -> None:
         assert self._finish is not None
         stop_reason, stop_sequence = self._finish
-        if self._usage is not None:
-            usage = anthropic_usage(self._usage)
+        if self._usage is None:  # cumulative (D3): nothing more than message_start said
+            usage: dict[str, Any] = {"output_tokens": self._start_usage.get("output_tokens", 0)}
+        elif self._usage.protocol == "anthropic":
+            # The reader's usage is message_start's overlaid by message_delta's: leave out
+            # the keys Anthropic's message_delta never repeats, when message_start said them.
+            start = self._start_usage
+            usage = {
+                k: v
+                for k, v in self._usage.usage.items()
+                if k not in _START_ONLY or start.get(k, _UNSET) != v
+            }
         else:
-            usage = {"output_tokens": 0}
+            usage = anthropic_usage(self._usage)
         delta = {
             "stop_reason": stop_reason,
             "stop_sequence": stop_sequence,

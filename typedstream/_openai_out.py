@@ -63,6 +63,7 @@ from ._events import (
     CustomToolCallIncomplete,
     CustomToolCallStarted,
     CustomToolInputDelta,
+    Extension,
     Logprobs,
     Moderation,
     OpaqueState,
@@ -222,7 +223,9 @@ class ChatWriter:
 
     def write(self, event: StreamEvent) -> list[WireChunk]:
         """Take the next event; return the wire chunks it completes (often one, maybe none)."""
-        if isinstance(event, RawChunk):
+        if isinstance(event, (RawChunk, Extension)):
+            # No chat field (docs/event-model.md §5.2); an Anthropic or Responses reader sends
+            # the message's extra keys before StreamStarted, so they must not start the stream.
             return []
         if isinstance(event, StreamStarted):
             if self._started:
