@@ -458,7 +458,9 @@ class ResponsesReader:
         self._extra(data, _FRAMING | {"response"}, "event", None, out)
         self._extra(response, _RESPONSE_TYPED, "response", None, out)
         created = response.get("created_at")
-        if created is not None and (created.__class__ is not int):
+        if isinstance(created, float) and created.is_integer():
+            created = int(created)  # the openai SDK types it as a float
+        elif created is not None and created.__class__ is not int:
             raise ChunkError(
                 f"'response.created_at' must be an integer, got {type_name(created)}", n
             )
@@ -649,9 +651,8 @@ class ResponsesReader:
             extra = {
                 k: v
                 for k, v in item.items()
-                if k not in _ADDED_TYPED
+                if (k not in _ADDED_TYPED or (k == "status" and kind == "reasoning"))
                 and not (k == "encrypted_content" and kind == "reasoning")
-                and not (k == "status" and kind != "reasoning")
                 and not (k in ("arguments", "input") and kind in ("function", "custom"))
                 and not _empty(v)
             }
