@@ -99,8 +99,7 @@ _ITEM_KEYS: Final[Mapping[str, frozenset[str]]] = {
     "function": frozenset(("id", "type", "status", "call_id", "name", "arguments")),
     "custom": frozenset(("id", "type", "status", "call_id", "name", "input")),
     **{
-        wire: frozenset(("id", "type", "status", "name", "server_label", *result))
-        | ({key} if key else frozenset())
+        wire: frozenset(("id", "type", "status", "name", "server_label", *result, key or "id"))
         for wire, (_, key, result) in _SERVER_TOOLS.items()
     },
 }
@@ -457,13 +456,7 @@ class ResponsesReader:
         self._created = response
         self._extra(data, _FRAMING | {"response"}, "event", None, out)
         self._extra(response, _RESPONSE_TYPED, "response", None, out)
-        created = response.get("created_at")
-        if isinstance(created, float) and created.is_integer():
-            created = int(created)  # the openai SDK types it as a float
-        elif created is not None and created.__class__ is not int:
-            raise ChunkError(
-                f"'response.created_at' must be an integer, got {type_name(created)}", n
-            )
+        created = _created_at(response, n)
         self._state.start(
             _opt_str(response, "id", n),
             _opt_str(response, "model", n),
@@ -594,8 +587,8 @@ class ResponsesReader:
     def _failed(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
         n = self._chunks
         response = _map(data, "response", n)
-        error = response.get("error")
-        error = {} if error is None else _as_map(error, "response.error", n)
+        value = response.get("error")
+        error: Mapping[str, Any] = {} if value is None else _as_map(value, "response.error", n)
         self._extra(data, _FRAMING | {"response"}, "event", None, out)
         self._extra_response(response, _RESPONSE_TYPED - {"usage"}, out)
         if self._error is None:
@@ -1089,6 +1082,15 @@ def _opt_int(data: Mapping[str, Any], key: str, n: int) -> int | None:
     if value is None or (value.__class__ is int):
         return value
     raise ChunkError(f"'{key}' must be an integer, got {type_name(value)}", n)
+
+
+def _created_at(response: Mapping[str, Any], n: int) -> int | None:
+    value = response.get("created_at")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # the openai SDK types it as a float
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ChunkError(f"'response.created_at' must be an integer, got {type_name(value)}", n)
 
 
 def _part_index(data: Mapping[str, Any], summary: bool, n: int) -> int:
