@@ -43,6 +43,7 @@ from typedstream import (
     ReasoningDelta,
     ReasoningDone,
     RefusalDelta,
+    ResponsesReader,
     ServerToolCallDone,
     ServerToolCallStarted,
     ServerToolInputDelta,
@@ -58,7 +59,6 @@ from typedstream import (
     Usage,
     UsageError,
 )
-from typedstream._responses_reader import ResponsesReader
 
 RESPONSES = CORPUS / "responses"
 NAMES = sorted(p.name for p in RESPONSES.glob("*.sse"))

@@ -78,6 +78,7 @@ from ._events import (
 )
 from ._openai_out import ChatWriter, ato_openai_chunks, ato_sse, to_openai_chunks, to_sse
 from ._responses_check import check_responses_events
+from ._responses_reader import ResponsesReader
 from ._tools import Tool, ToolCall, Tools
 from ._version import __version__ as __version__
 
@@ -125,6 +126,7 @@ __all__ = [
     "ReasoningDone",
     "RefusalDelta",
     "RefusalDone",
+    "ResponsesReader",
     "ServerTool",
     "ServerToolCallDone",
     "ServerToolCallStarted",
