@@ -1529,8 +1529,8 @@ def test_the_reader_is_atomic_and_refuses_input_after_a_chunk_error() -> None:
 # -- protocols ----------------------------------------------------------------------------------
 
 
-def test_protocol_responses_is_not_supported_yet() -> None:
-    with pytest.raises(UsageError, match="protocol='responses' is not supported yet"):
+def test_protocol_responses_reads_an_anthropic_start_as_a_responses_event() -> None:
+    with pytest.raises(ChunkError, match=r"message_start before response\.created"):
         read([START], protocol="responses")
 
 
@@ -1552,7 +1552,7 @@ def test_protocol_chat_reads_anthropic_events_as_chat() -> None:
         (ERROR, "anthropic"),
         ({"object": "chat.completion.chunk", "choices": []}, "chat"),
         ({"error": {"message": "x"}}, "chat"),
-        ({"type": "response.created"}, "chat"),
+        ({"type": "response.created"}, "responses"),
     ],
 )
 def test_auto_detection_reads_the_first_item(item: dict[str, Any], protocol: str) -> None:

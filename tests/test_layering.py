@@ -32,6 +32,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_sse",
                 "_chat_reader",
                 "_anthropic_reader",
+                "_responses_reader",
                 "_reader",
                 "_check",
                 "_anthropic_check",

@@ -85,6 +85,7 @@ from ._responses_out import (
     to_responses_events,
     to_responses_sse,
 )
+from ._responses_reader import ResponsesReader
 from ._tools import Tool, ToolCall, Tools
 from ._version import __version__ as __version__
 
@@ -132,6 +133,7 @@ __all__ = [
     "ReasoningDone",
     "RefusalDelta",
     "RefusalDone",
+    "ResponsesReader",
     "ResponsesWriter",
     "ServerTool",
     "ServerToolCallDone",

@@ -19,12 +19,13 @@ from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
+    Callable,
     Generator,
     Iterable,
     Iterator,
 )
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 from ._events import StreamEvent
 from ._options import MAX_CHUNK_BYTES, IdFactory, ReadOptions, ReadProtocol
@@ -155,17 +156,19 @@ def events(
     max_chunk_bytes: int | None = MAX_CHUNK_BYTES,
     protocol: ReadProtocol = "auto",
 ) -> EventStream:
-    """Turn a chat-completion or Anthropic Messages stream into typed events.
+    """Turn a chat-completion, Anthropic Messages or OpenAI Responses stream into typed events.
 
     Args:
         source: What the stream yields: ``openai`` ``ChatCompletionChunk`` objects (an
             ``openai`` ``Stream``), LiteLLM ``ModelResponseStream`` objects (the
             ``litellm.completion(stream=True)`` wrapper), the ``anthropic`` SDK's raw events
             (its ``Stream`` of ``client.messages.create(stream=True)``) or a
-            ``MessageStream`` (``client.messages.stream(...)``), mappings (decoded JSON
-            chunks or Anthropic events, ``model_dump()`` output, with the ``"[DONE]"`` item
-            as an explicit end of a chat stream), raw SSE ``bytes``/``str`` pieces cut
-            anywhere, or a whole SSE body as one ``bytes``/``str``.
+            ``MessageStream`` (``client.messages.stream(...)``), the ``openai`` SDK's
+            Responses events (its ``Stream`` of ``client.responses.create(stream=True)``) or
+            a ``ResponseStream`` (``client.responses.stream(...)``), mappings (decoded JSON
+            chunks, Anthropic or Responses events, ``model_dump()`` output, with the
+            ``"[DONE]"`` item as an explicit end of a chat stream), raw SSE ``bytes``/``str``
+            pieces cut anywhere, or a whole SSE body as one ``bytes``/``str``.
         strict: Raise :class:`~typedstream.ChunkError` for a changed role, an id change on
             an entry without a name, and unknown finish reasons instead of repairing them.
         assume_complete: Treat the end of the source as a complete end even without finish
@@ -183,12 +186,12 @@ def events(
             chunk of raw text may hold (default 16 MiB; ``None``: no limit). Crossing it
             raises :class:`~typedstream.ChunkError` at once, so a body that never ends a
             line or an event is never buffered without bound.
-        protocol: The wire protocol of the source: ``"chat"``, ``"anthropic"``, or
-            ``"auto"`` (the default), where the first item decides — an Anthropic event
-            (``message_start``, an SSE ``event: message_start``…) or a chat chunk. A lone
-            first ``{"type": "error"}`` is ambiguous between Anthropic and OpenAI
-            Responses; ``"auto"`` reads it as Anthropic. ``"responses"`` raises
-            :class:`~typedstream.UsageError` (not supported yet).
+        protocol: The wire protocol of the source: ``"chat"``, ``"anthropic"``,
+            ``"responses"`` (OpenAI Responses), or ``"auto"`` (the default), where the first
+            item decides — an Anthropic event (``message_start``, an SSE
+            ``event: message_start``…), a Responses event (``response.created``) or a chat
+            chunk. A lone first ``{"type": "error"}`` is ambiguous between Anthropic and
+            OpenAI Responses; ``"auto"`` reads it as Anthropic.
 
     Returns:
         An iterator of :data:`~typedstream.StreamEvent` that is also a context manager;
@@ -212,10 +215,11 @@ def events(
             protocol=protocol,
         )
     )
+    helper = _helper_stream(source)
     if isinstance(source, _WHOLE_BODY):
         items: Iterator[Any] = iter((source,))
-    elif _is_message_stream(source):
-        items = _raw_events(source)
+    elif helper is not None:
+        items = _raw_events(source, helper)
     else:
         items = iter(source)
     closer = _Closer(source, items)
@@ -255,10 +259,11 @@ def aevents(
             protocol=protocol,
         )
     )
+    helper = _helper_stream(source)
     if isinstance(source, _WHOLE_BODY):
         items: AsyncIterator[Any] = _as_async(iter((source,)))
-    elif _is_message_stream(source):
-        items = _araw_events(source)
+    elif helper is not None:
+        items = _araw_events(source, helper)
     elif isinstance(source, AsyncIterable):
         items = aiter(source)
     else:
@@ -315,9 +320,18 @@ _RAW_EVENT_TYPES = frozenset(
 )
 
 
-def _is_message_stream(source: object) -> bool:
-    """An ``anthropic`` ``MessageStream``/``AsyncMessageStream`` (or a beta one), by shape."""
-    return type(source).__name__.endswith("MessageStream") and hasattr(source, "_raw_stream")
+def _helper_stream(source: object) -> Callable[[Any], Any] | None:
+    """How to take the raw events back out of an SDK's stream helper: an ``anthropic``
+    ``MessageStream``/``AsyncMessageStream`` (or a beta one) or an ``openai``
+    ``ResponseStream``/``AsyncResponseStream``, told by shape; None for any other source."""
+    if not hasattr(source, "_raw_stream"):
+        return None
+    name = type(source).__name__
+    if name.endswith("MessageStream"):
+        return _raw_event
+    if name.endswith("ResponseStream"):
+        return _raw_response_event
+    return None
 
 
 def _raw_event(event: Any) -> Any:
@@ -332,15 +346,39 @@ def _raw_event(event: Any) -> Any:
     return None
 
 
-def _raw_events(stream: Iterable[Any]) -> Generator[Any, None, None]:
+# The `openai` SDK's ResponseStream yields every raw event, but rebuilds three of them with a
+# field of its own: the text and arguments deltas with the `snapshot` so far, the text's done
+# event with its `parsed` value. Iterating it keeps `get_final_response()` working; those
+# fields are taken back out here. (Its `response.completed` carries the parsed response, whose
+# extra `parsed` fields sit in `output`, which the reader takes only encrypted_content from.)
+_SDK_FIELDS: Final = {
+    "response.output_text.delta": "snapshot",
+    "response.function_call_arguments.delta": "snapshot",
+    "response.output_text.done": "parsed",
+}
+
+
+def _raw_response_event(event: Any) -> Any:
+    """The raw event behind one ResponseStream event."""
+    field = _SDK_FIELDS.get(getattr(event, "type", None) or "")
+    if field is None:
+        return event
+    data = event.model_dump(mode="json", exclude_unset=True, warnings=False)
+    data.pop(field, None)
+    return data
+
+
+def _raw_events(
+    stream: Iterable[Any], raw_event: Callable[[Any], Any]
+) -> Generator[Any, None, None]:
     for event in stream:
-        raw = _raw_event(event)
+        raw = raw_event(event)
         if raw is not None:
             yield raw
 
 
-async def _araw_events(stream: Any) -> AsyncGenerator[Any, None]:
+async def _araw_events(stream: Any, raw_event: Callable[[Any], Any]) -> AsyncGenerator[Any, None]:
     async for event in stream:
-        raw = _raw_event(event)
+        raw = raw_event(event)
         if raw is not None:
             yield raw

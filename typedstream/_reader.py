@@ -25,17 +25,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, Literal, TypeAlias, TypeVar
 
 import jiter
 
 from ._anthropic_reader import ANTHROPIC_EVENT_TYPES, AnthropicReader
 from ._chat_reader import ChatReader
 from ._chat_vocab import BOM, DONE, DONE_BYTES, is_map
-from ._errors import ChunkError, IncompleteStreamError, TypedStreamError, UsageError
+from ._errors import ChunkError, IncompleteStreamError, TypedStreamError
 from ._events import StreamEvent
 from ._json import loads
 from ._options import MAX_CHUNK_BYTES, ReadOptions, check_limit
+from ._responses_reader import ResponsesReader
 from ._sse import SSEDecoder
 
 __all__ = [
@@ -60,6 +61,9 @@ Record = tuple["str | int | None", bytes]
 _BATCH: Final = 32  # payloads parsed before they are handed on
 _WINDOW: Final = 1 << 20  # a longer piece is decoded a window at a time
 _NOTHING: Final[list[Any]] = []
+
+EventReader: TypeAlias = "AnthropicReader | ResponsesReader"
+"""A reader of a protocol of named events (Anthropic Messages, OpenAI Responses)."""
 
 
 class _JSONLines:
@@ -285,7 +289,8 @@ def _cut(data: bytes) -> bool:
 
 class Feeder:
     """Feed source items of any supported kind to one reader: the chat reader
-    (:class:`~typedstream.Normalizer`) or the :class:`~typedstream.AnthropicReader`.
+    (:class:`~typedstream.Normalizer`), the :class:`~typedstream.AnthropicReader` or the
+    ``ResponsesReader``.
 
     With ``protocol="auto"`` the first decoded item decides (:func:`detect_protocol`); until
     then no reader exists. Chat items keep their fast path once decided.
@@ -298,7 +303,6 @@ class Feeder:
     """
 
     __slots__ = (
-        "anthropic",
         "decoder",
         "done",
         "error",
@@ -306,18 +310,17 @@ class Feeder:
         "max_chunk_bytes",
         "normalizer",
         "options",
+        "reader",
     )
 
     def __init__(self, options: ReadOptions, *, decoder: Decoder | None = None) -> None:
         protocol = options.protocol
-        if protocol == "responses":
-            raise UsageError(
-                "protocol='responses' is not supported yet: only 'auto', 'chat' and "
-                "'anthropic' streams can be read"
-            )
         self.options = options
         self.normalizer = ChatReader.from_options(options) if protocol == "chat" else None
-        self.anthropic = AnthropicReader.from_options(options) if protocol == "anthropic" else None
+        # The reader of named events (Anthropic, Responses), once the protocol is known.
+        self.reader: EventReader | None = None
+        if protocol == "anthropic" or protocol == "responses":
+            self._named(protocol)
         self.lines = options.lines
         self.max_chunk_bytes = options.max_chunk_bytes
         self.decoder = decoder
@@ -343,8 +346,8 @@ class Feeder:
         return normalizer.feed(item)
 
     def _other(self, item: object) -> Iterable[StreamEvent]:
-        """An item for the Anthropic reader, or the first items of an undecided stream."""
-        reader = self.anthropic
+        """An item for a reader of named events, or the first items of an undecided stream."""
+        reader = self.reader
         if reader is not None and item.__class__ is dict and self.decoder is None:
             out = reader.feed(item)  # the usual decoded event
             if reader.error is not None:
@@ -358,11 +361,12 @@ class Feeder:
                 f"the source mixed raw SSE text with a {type(item).__name__} item",
                 self._chunks() + 1,
             )
-        reader = self.anthropic
+        reader = self.reader
         if reader is None:
-            if detect_protocol(item) == "chat":
+            protocol = detect_protocol(item)
+            if protocol == "chat":
                 return self._chat().feed(item)
-            reader = self._anthropic()
+            reader = self._named(protocol)
         out = reader.feed(item)
         self._check_error(reader)
         return out
@@ -403,13 +407,14 @@ class Feeder:
         if self.error is not None:
             return []  # after an error event the stream is over: close() raises the error
         name, chunk = pair
-        reader = self.anthropic
+        reader = self.reader
         if reader is None:
-            if self.normalizer is not None or detect_protocol(chunk, name) == "chat":
+            protocol = "chat" if self.normalizer is not None else detect_protocol(chunk, name)
+            if protocol == "chat":
                 if self.decoder is not None:
                     self.decoder.named = False  # chat from the next batch on: its fast path
                 return self._chat().feed(chat_payload(name, chunk))
-            reader = self._anthropic()
+            reader = self._named(protocol)
         out = reader.feed(chunk, name)
         self._check_error(reader)
         return out
@@ -435,14 +440,14 @@ class Feeder:
                 yield from self._done()
             if self.error is not None:
                 raise self.error
-        if self.anthropic is not None:
-            yield from self._close_anthropic(self.anthropic)
+        if self.reader is not None:
+            yield from self._close_reader(self.reader)
         elif not self.done:
             # Raw text (SSE or a recorded body) marks its end with [DONE]: a choice left
             # open there was cut off, even if only text was pending.
             yield from self._chat().close(expect_done=self.decoder is not None)
 
-    def _close_anthropic(self, reader: AnthropicReader) -> Iterator[StreamEvent]:
+    def _close_reader(self, reader: EventReader) -> Iterator[StreamEvent]:
         out: list[StreamEvent] = []
         try:
             events = reader.close(out)
@@ -461,18 +466,20 @@ class Feeder:
 
     def _done(self) -> list[StreamEvent]:
         self.done = True
-        if self.anthropic is not None:
-            return []  # not an Anthropic marker: the reader decides how the stream ended
+        if self.reader is not None:
+            # Not an Anthropic marker, and what OpenRouter sends after a Responses stream's
+            # terminal event: the reader decides how the stream ended.
+            return []
         return self._chat().feed(DONE)
 
-    def _check_error(self, reader: AnthropicReader) -> None:
+    def _check_error(self, reader: EventReader) -> None:
         # An error event ends the stream: stop reading; close() raises the ProviderError.
         if reader.error is not None:
             self.error = reader.error
             self.done = True
 
     def _chunks(self) -> int:
-        reader = self.normalizer or self.anthropic
+        reader = self.normalizer or self.reader
         return reader.chunks if reader is not None else 0
 
     def _chat(self) -> ChatReader:
@@ -481,22 +488,33 @@ class Feeder:
             normalizer = self.normalizer = ChatReader.from_options(self.options)
         return normalizer
 
-    def _anthropic(self) -> AnthropicReader:
-        reader = self.anthropic = AnthropicReader.from_options(self.options)
+    def _named(self, protocol: Literal["anthropic", "responses"]) -> EventReader:
+        reader: EventReader
+        if protocol == "anthropic":
+            reader = AnthropicReader.from_options(self.options)
+        else:
+            reader = ResponsesReader.from_options(self.options)
+        self.reader = reader
         return reader
 
 
-def detect_protocol(item: object, name: str | None = None) -> Literal["chat", "anthropic"]:
+def detect_protocol(
+    item: object, name: str | None = None
+) -> Literal["chat", "anthropic", "responses"]:
     """The protocol of a stream, from its first decoded item (``protocol="auto"``).
 
     Anthropic: an SSE event named like an Anthropic event (``event: error`` only with data of
     ``type`` ``"error"``), or an item whose ``type`` is one of Anthropic's event types and
-    that has no ``choices`` or ``object`` (a chat chunk has them). Anything else is chat. A
+    that has no ``choices`` or ``object`` (a chat chunk has them). Responses: the same with a
+    name or ``type`` starting ``response.`` (``response.created``). Anything else is chat. A
     lone first ``{"type": "error"}`` is ambiguous between Anthropic and Responses, and is read
     as Anthropic.
     """
-    if name is not None and name != "error" and name in ANTHROPIC_EVENT_TYPES:
-        return "anthropic"
+    if name is not None and name != "error":
+        if name in ANTHROPIC_EVENT_TYPES:
+            return "anthropic"
+        if name.startswith("response."):
+            return "responses"
     if is_map(item):
         if "choices" in item or "object" in item:
             return "chat"
@@ -507,7 +525,11 @@ def detect_protocol(item: object, name: str | None = None) -> Literal["chat", "a
         if hasattr(item, "choices") or hasattr(item, "object"):
             return "chat"
         kind = getattr(item, "type", None)
-    return "anthropic" if isinstance(kind, str) and kind in ANTHROPIC_EVENT_TYPES else "chat"
+    if not isinstance(kind, str):
+        return "chat"
+    if kind in ANTHROPIC_EVENT_TYPES:
+        return "anthropic"
+    return "responses" if kind.startswith("response.") else "chat"
 
 
 def _text(item: object) -> bytes | None:

@@ -31,7 +31,7 @@ import enum
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from ._errors import ChunkError, IncompleteStreamError
 from ._events import (
@@ -42,10 +42,15 @@ from ._events import (
     BlockStatus,
     BlockType,
     ChoiceFinished,
+    CustomToolCallDone,
+    CustomToolCallIncomplete,
+    CustomToolCallStarted,
+    CustomToolInputDelta,
     FinishReason,
     Logprobs,
     Moderation,
     ProviderData,
+    ReasoningDelta,
     ReasoningDone,
     RefusalDone,
     StopReason,
@@ -118,11 +123,12 @@ class Call:
     """One tool call of one choice, as the state tracks it (the reader reads it, the state
     changes it)."""
 
-    __slots__ = ("chunk", "id", "index", "legacy", "name", "out_id", "parts", "status")
+    __slots__ = ("chunk", "custom", "id", "index", "legacy", "name", "out_id", "parts", "status")
 
     def __init__(self, index: int, legacy: bool, chunk: int | None) -> None:
         self.index = index  # dense position within the choice
         self.legacy = legacy
+        self.custom = False  # a free-text call (Responses custom_tool_call): its own events
         self.chunk = chunk  # where it opened, for error messages
         self.id: str | None = None  # the provider's id, once known
         self.out_id = ""  # the id used in events (provider's or synthesized)
@@ -156,6 +162,7 @@ class Choice:
         "open_calls",
         "reasoning",
         "refusal",
+        "summary",
         "text",
     )
 
@@ -171,6 +178,7 @@ class Choice:
         self.text: list[str] | None = [] if keep_text else None
         self.reasoning: list[str] | None = [] if keep_text else None
         self.refusal: list[str] | None = [] if keep_text else None
+        self.summary: list[str] | None = [] if keep_text else None
 
 
 class StreamState:
@@ -317,6 +325,12 @@ class StreamState:
         if st.reasoning is not None:
             st.reasoning.append(fragment)
 
+    def summary(self, st: Choice, fragment: str, out: list[StreamEvent]) -> None:
+        """A non-empty fragment of a reasoning summary (Responses ``summary_text``)."""
+        out.append(ReasoningDelta(fragment, st.index, True))
+        if st.summary is not None:
+            st.summary.append(fragment)
+
     def refusal(self, st: Choice, fragment: str, out: list[StreamEvent]) -> None:
         """A non-empty refusal fragment (as :meth:`text`)."""
         out.append(new_refusal_delta(fragment, st.index))
@@ -358,14 +372,27 @@ class StreamState:
         st.open_calls.append(call)
         return call
 
-    def tool_start(self, st: Choice, id: str, name: str, out: list[StreamEvent]) -> Call:
-        """Open a call that arrives with its id and name (Anthropic ``tool_use``):
-        :class:`~typedstream.ToolCallStarted`."""
+    def tool_start(
+        self, st: Choice, id: str, name: str, out: list[StreamEvent], custom: bool = False
+    ) -> Call:
+        """Open a call that arrives with its id and name (Anthropic ``tool_use``, Responses
+        ``function_call``): :class:`~typedstream.ToolCallStarted`, or with ``custom`` (a
+        Responses ``custom_tool_call``) :class:`~typedstream.CustomToolCallStarted`."""
         call = self.tool_open(st, False, out)
         call.id = id
         call.name = name
+        call.custom = custom
         self._start_call(st, call, out)
         return call
+
+    def tool_close(
+        self, st: Choice, call: Call, reason: str | None, out: list[StreamEvent]
+    ) -> None:
+        """The wire said the call is over (Responses ``output_item.done``): done, or with a
+        ``reason`` incomplete (docs/event-model.md §9.2)."""
+        trigger = _Trigger.COMPLETE if reason is None else _Trigger.CUT
+        self._close_call(st, call, trigger, reason or "", self.chunk, out)
+        st.open_calls.remove(call)
 
     def tool_stop(self, st: Choice, call: Call) -> None:
         """The wire closed the call's block: the call is ``closed``, not yet done; the next
@@ -405,11 +432,17 @@ class StreamState:
     def tool_arguments(self, st: Choice, call: Call, fragment: str, out: list[StreamEvent]) -> None:
         """The next non-empty arguments fragment of a streaming call (the usual fragment)."""
         call.parts.append(fragment)
-        out.append(new_arguments_delta(call.index, call.out_id, fragment, st.index))
+        if call.custom:
+            out.append(CustomToolInputDelta(call.index, call.out_id, fragment, st.index))
+        else:
+            out.append(new_arguments_delta(call.index, call.out_id, fragment, st.index))
 
     def _start_call(self, st: Choice, call: Call, out: list[StreamEvent]) -> None:
         self._move(st, call, _Trigger.NAMED, self.chunk)
         call.out_id = call.id or self._make_id(st.index, call.index)
+        if call.custom:
+            out.append(CustomToolCallStarted(call.index, call.out_id, call.name or "", st.index))
+            return
         out.append(ToolCallStarted(call.index, call.out_id, call.name or "", st.index, call.legacy))
         if call.parts:  # fragments that arrived before the name (buffered, not lost)
             out.append(ArgumentsDelta(call.index, call.out_id, "".join(call.parts), st.index))
@@ -427,7 +460,9 @@ class StreamState:
         arguments = "".join(call.parts)
         call.parts = _NO_PARTS
         name = call.name or ""
-        if call.status is _DONE:
+        if call.custom:
+            self._close_custom(st, call, arguments, reason, out)
+        elif call.status is _DONE:
             out.append(
                 ToolCallDone(call.index, call.out_id, name, arguments, st.index, call.legacy)
             )
@@ -436,6 +471,17 @@ class StreamState:
                 ToolCallIncomplete(
                     call.index, call.out_id, name, arguments, reason, st.index, call.legacy
                 )
+            )
+
+    def _close_custom(
+        self, st: Choice, call: Call, text: str, reason: str, out: list[StreamEvent]
+    ) -> None:
+        name = call.name or ""
+        if call.status is _DONE:
+            out.append(CustomToolCallDone(call.index, call.out_id, name, text, st.index))
+        else:
+            out.append(
+                CustomToolCallIncomplete(call.index, call.out_id, name, text, reason, st.index)
             )
 
     def _move(self, st: Choice, call: Call, trigger: _Trigger, n: int | None) -> None:
@@ -502,11 +548,13 @@ class StreamState:
         st.finished = True
         if st.reasoning:
             out.append(ReasoningDone("".join(st.reasoning), st.index))
+        if st.summary:
+            out.append(ReasoningDone("".join(st.summary), st.index, True))
         if st.text:
             out.append(TextDone("".join(st.text), st.index))
         if st.refusal:
             out.append(RefusalDone("".join(st.refusal), st.index))
-        st.text = st.reasoning = st.refusal = None
+        st.text = st.reasoning = st.refusal = st.summary = None
         if reason is None:
             reason = "stop"  # an unknown reason: never promoted to tool_calls
         elif reason == "stop" and st.last is not None and self.protocol == "chat":
@@ -556,12 +604,13 @@ class StreamState:
         code: str | None,
         data: dict[str, Any],
         out: list[StreamEvent],
+        source: Literal["event", "response"] = "event",
     ) -> None:
-        """The provider reported an error in the stream: every open call is incomplete
-        (``error``), every open block cut, then :class:`~typedstream.StreamError`. The reader
-        refuses input afterwards."""
+        """The provider reported an error in the stream (or, ``source="response"``, the
+        response failed): every open call is incomplete (``error``), every open block cut,
+        then :class:`~typedstream.StreamError`. The reader refuses input afterwards."""
         self._cut_all("error", out)
-        out.append(StreamError(message, type, code, data, "event", self.protocol))
+        out.append(StreamError(message, type, code, data, source, self.protocol))
 
     def _cut_all(self, reason: str, out: list[StreamEvent]) -> None:
         for st in self.choices.values():
