@@ -104,6 +104,10 @@ __all__ = [
 WireEvent = dict[str, Any]
 """One Responses stream event as OpenAI sends it: a JSON-ready dict."""
 
+# Echo fields OpenAI always writes as floats (rule R3); relays that re-serialize the response
+# with JavaScript's JSON.stringify turn 1.0 into 1.
+_FLOAT_ECHOES: Final = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
+
 # The keys of OpenAI's response object in the order it sends them (2025-09 on); echo keys
 # outside this list follow in the order they were given.
 _RESPONSE_ORDER: Final = (
@@ -454,7 +458,9 @@ class ResponsesWriter:
         if created is None:
             created = event.created if event.created is not None else 0
         model = self._override_model or self._echo.get("model") or event.model
-        echo: dict[str, Any] = dict(DEFAULT_ECHO)
+        # A Responses source echoed its own fields (kept as they were, none added); others
+        # get OpenAI's defaults.
+        echo: dict[str, Any] = {} if event.protocol == "responses" else dict(DEFAULT_ECHO)
         if event.service_tier is not None:
             echo["service_tier"] = event.service_tier
         echo.update(self._keys.pop("response", {}))
@@ -472,6 +478,10 @@ class ResponsesWriter:
         }
         for key in (*LIFECYCLE_KEYS, "model"):
             echo.pop(key, None)
+        for key in _FLOAT_ECHOES:  # a number JSON.stringify wrote as 1: OpenAI writes 1.0
+            value = echo.get(key)
+            if type(value) is int:
+                echo[key] = float(value)
         fields.update(echo)
         order = {key: n for n, key in enumerate(_RESPONSE_ORDER)}
         self._response = dict(sorted(fields.items(), key=lambda kv: order.get(kv[0], len(order))))
