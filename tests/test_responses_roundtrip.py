@@ -91,3 +91,43 @@ def test_responses_round_trip_is_checker_clean_and_keeps_the_response(path: Path
         assert b"response.failed" in out
         return
     assert set(_diff(_terminal(out), original)) == ALLOWED.get(path.name, set())
+
+
+def _written(write: Any, path: Path) -> tuple[list[Any], Exception | None]:
+    """What a writer wrote for the recording's events, and the exception that ended it."""
+    out: list[Any] = []
+    try:
+        for item in write(typedstream.events(path.read_bytes())):
+            out.append(item)
+    except (typedstream.UnwritableEventError, typedstream.ProviderError) as error:
+        return out, error
+    return out, None
+
+
+def _custom_call(error: Exception | None) -> bool:
+    # A custom tool call has no place in chat or Anthropic output (docs/event-model.md §11).
+    return isinstance(error, typedstream.UnwritableEventError) and isinstance(
+        error.event, typedstream.CustomToolCallStarted
+    )
+
+
+@pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
+def test_responses_recordings_written_as_anthropic_are_checker_clean(path: Path) -> None:
+    frames, error = _written(typedstream.to_anthropic_sse, path)
+    if _custom_call(error):
+        return
+    if error is not None:
+        assert isinstance(error, typedstream.ProviderError)
+        assert frames[-1].startswith(b"event: error")
+    assert typedstream.check_anthropic_events(b"".join(frames)) == []
+
+
+@pytest.mark.parametrize("path", RECORDINGS, ids=lambda p: p.name)
+def test_responses_recordings_written_as_chat_are_openai_exact(path: Path) -> None:
+    chunks, error = _written(typedstream.to_openai_chunks, path)
+    if _custom_call(error):
+        return
+    if error is not None:
+        assert isinstance(error, typedstream.ProviderError)
+        return
+    assert typedstream.check_openai_chunks(chunks) == []
