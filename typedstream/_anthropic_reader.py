@@ -288,6 +288,24 @@ class AnthropicReader:
             kind: Any = data.get("type")  # a string, or _type_of says why not
             if kind.__class__ is not str or (name is not None and name != kind):
                 kind = _type_of(data, name, number)
+            elif kind == "content_block_delta" and (rec := self._block) is not None:
+                # The usual event: the one delta type its block streams in bulk, to that open
+                # block, with exactly the known keys (three and two, all named: nothing for an
+                # Extension). Anything else goes the long way, through _block_delta.
+                delta: Any = data.get("delta")
+                index = data.get("index")
+                if (
+                    delta.__class__ is DICT
+                    and delta.get("type") == rec.bulk
+                    and len(delta) == 2
+                    and len(data) == 3
+                    and index.__class__ is int
+                    and index == rec.index
+                    and (value := delta.get(rec.field)).__class__ is str
+                ):
+                    if value:  # "" (a tool's first input_json_delta, a newer model's thinking)
+                        rec.emit(value, out)
+                    return out
             handler = self._handlers.get(kind)
             if handler is None:
                 self._unknown(kind, data, out)
@@ -394,27 +412,6 @@ class AnthropicReader:
         self._starts[kind](rec, block, out)
 
     def _block_delta(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
-        rec = self._block
-        delta: Any = data.get("delta")
-        if (
-            rec is not None
-            and delta.__class__ is DICT
-            and delta.get("type") == rec.bulk
-            and len(delta) == 2
-            and len(data) == 3
-            and "type" in data
-        ):
-            # The usual delta: the one type its block streams in bulk, with exactly the known
-            # keys (three and two keys, all named: nothing for an Extension), to the open block.
-            index = data.get("index")
-            value = delta.get(rec.field)
-            if index.__class__ is int and index == rec.index and value.__class__ is str:
-                if value:  # "" (the first input_json_delta, a newer model's thinking): no event
-                    rec.emit(value, out)
-                return
-        self._any_delta(data, out)
-
-    def _any_delta(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
         n = self._chunks
         rec = self._block
         index = data.get("index")

@@ -378,7 +378,12 @@ class Feeder:
                 chunks=self._chunks(),
                 named=self.normalizer is None,
             )
-        sink = self._sink if decoder.named else self._chat().feed
+        if not decoder.named:
+            sink: Sink[StreamEvent] = self._chat().feed
+        elif self.anthropic is not None:
+            sink = self._to_anthropic
+        else:
+            sink = self._sink
         if len(raw) > _WINDOW and not self.lines:
             return self._windows(decoder, raw, sink)
         out: list[StreamEvent] = []
@@ -412,6 +417,17 @@ class Feeder:
             reader = self._anthropic()
         out = reader.feed(chunk, name)
         self._check_error(reader)
+        return out
+
+    def _to_anthropic(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
+        """:meth:`_sink` once the Anthropic reader is decided (the usual payload)."""
+        if self.error is not None:
+            return _NOTHING  # after an error event the stream is over: close() raises it
+        reader = self.anthropic
+        assert reader is not None
+        out = reader.feed(pair[1], pair[0])
+        if reader.error is not None:
+            self._check_error(reader)
         return out
 
     def close(self) -> Iterator[StreamEvent]:
