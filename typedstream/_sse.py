@@ -101,8 +101,14 @@ class SSEDecoder:
         if self.problem is not None:
             return []
         pending = self._pending
-        if self._fresh or b"\r" in piece or (pending and pending[-1].endswith(b"\r")):
+        if b"\r" in piece or (pending and pending[-1].endswith(b"\r")):
             return self._feed_lines(piece)
+        if self._fresh:  # the line reader reads the first line (and drops a byte-order mark)
+            first = piece.find(b"\n") + 1
+            if not first or first == len(piece):
+                return self._feed_lines(piece)
+            out = self._feed_lines(piece[:first])
+            return out + self.feed(piece[first:])
         text = b"".join((*pending, piece)) if pending else piece
         if len(text) > self.limit:
             return self._feed_lines(piece)  # where the limit is checked
