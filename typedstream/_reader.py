@@ -171,7 +171,7 @@ class Decoder:
         adding what the sink returns to ``out``. Raises (after the earlier items reached the
         sink) for a malformed payload or a crossed limit. Sets :attr:`done` at ``[DONE]``."""
         framing = self.framing
-        if framing.__class__ is SSEDecoder:
+        if isinstance(framing, SSEDecoder):
             framing.frames = self.named
         if len(raw) > _WINDOW and not self.lines:
             for start in range(0, len(raw), _WINDOW):
