@@ -796,7 +796,6 @@ def anthropic_targets(
             "to_anthropic_sse() ≤ 2x json.dumps + framing (worst stream)",
             _x(worst_dumps, 2),
             worst_dumps <= 2,
-            next=True,
             available=not math.isnan(worst_dumps),
         ),
     ]

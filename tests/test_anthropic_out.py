@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from corpus import Recording, ids, recording, recordings
+from hypothesis import given
+from hypothesis import strategies as st
 
 import typedstream
 from typedstream import (
@@ -55,7 +57,9 @@ from typedstream import (
     to_anthropic_events,
     to_anthropic_sse,
 )
+from typedstream._anthropic_out import _frame
 from typedstream._anthropic_vocab import error_type
+from typedstream._json import dumps
 
 RECORDINGS = recordings()
 SINGLE = tuple(r for r in RECORDINGS if not r.is_error and r.name != "openai_gpt4o_n3_choices.sse")
@@ -996,3 +1000,28 @@ def test_a_litellm_server_tool_call_is_written_as_the_server_tool_use_block_it_w
     assert b'"tool_use"' not in body.replace(b'"server_tool_use"', b"")
     assert b'"stop_reason":"end_turn"' in body.replace(b" ", b"")
     assert typedstream.check_anthropic_events(body) == []
+
+
+@given(
+    st.sampled_from(
+        [
+            ("text_delta", "text"),
+            ("thinking_delta", "thinking"),
+            ("input_json_delta", "partial_json"),
+        ]
+    ),
+    st.integers(0, 2000),
+    st.text(),  # lone surrogates, quotes, controls and all
+)
+def test_a_bulk_delta_frame_is_the_bytes_of_its_whole_payload(
+    kind: tuple[str, str], index: int, value: str
+) -> None:
+    # Those frames are written from a prebuilt head and the string alone: byte for byte what
+    # serializing the whole event writes.
+    wire = {
+        "type": "content_block_delta",
+        "index": index,
+        "delta": {"type": kind[0], kind[1]: value},
+    }
+    whole = b"event: content_block_delta\ndata: " + dumps(wire) + b"\n\n"
+    assert _frame(wire) == whole

@@ -1284,6 +1284,33 @@ def test_extra_delta_keys_come_before_the_delta_s_event() -> None:
     assert events[1:3] == [Extension("keys", "delta", {"index_hint": 3}, 0, P), TextDelta("x")]
 
 
+def test_a_delta_with_another_key_in_place_of_its_field_keeps_that_key() -> None:
+    # Two keys, as the usual delta has, but not the two it names.
+    events = body(*block(0, TEXT, {"type": "text_delta", "txt": "x"}))
+    assert events[1:-1] == [Extension("keys", "delta", {"txt": "x"}, 0, P)]
+
+
+def test_a_delta_named_only_by_its_sse_event_keeps_its_third_key() -> None:
+    # Three keys, as the usual delta event has, but no type (the SSE name gives it).
+    delta = {"index": 0, "delta": text("x"), "hint": 1}
+    frame = b"event: content_block_delta\ndata: " + json.dumps(delta).encode() + b"\n\n"
+    start, stop = block(0, TEXT)
+    events = read([sse([START, start]), frame, sse([stop, *finish()])])
+    assert events[2:4] == [
+        Extension("keys", "content_block_delta", {"hint": 1}, 0, P),
+        TextDelta("x"),
+    ]
+
+
+def test_a_delta_to_a_block_that_is_not_open_is_a_chunk_error_whatever_its_shape() -> None:
+    with pytest.raises(ChunkError, match="chunk 3: content_block_delta for block 1, but block 0"):
+        feed(
+            START,
+            block(0, TEXT)[0],
+            {"type": "content_block_delta", "index": 1, "delta": text("x")},
+        )
+
+
 def test_a_known_delta_in_the_wrong_block_is_a_chunk_error() -> None:
     with pytest.raises(ChunkError, match="chunk 3: a text_delta in block 0, a tool_use block"):
         feed(START, *block(0, TOOL, text("x")))

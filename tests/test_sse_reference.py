@@ -100,3 +100,42 @@ def test_a_held_cr_followed_by_an_unterminated_line_still_ends_the_event() -> No
     assert decoder.feed(b"data: x\r\n\r") == []
     assert decoder.feed(b"data: partial") == [(None, b"x")]
     assert decoder.close() == []
+
+
+names = st.sampled_from([b"message_start", b"content_block_delta", b"error", b"", b" spaced"])
+frames = st.one_of(
+    st.tuples(names, payloads).map(lambda f: b"event: " + f[0] + b"\ndata: " + f[1].encode()),
+    payloads.map(lambda t: b"data: " + t.encode()),
+)
+odd_lines = st.sampled_from(
+    [b": ping", b"id: 7", b"data:x", b"event:x", b"data: a\ndata: b", b"", b"\r", b"\xef\xbb\xbf"]
+)
+
+
+@st.composite
+def framed_bodies_and_cuts(draw: st.DrawFn) -> tuple[bytes, list[int]]:
+    # Mostly the one-line frames the decoder splits without its line reader, with now and
+    # then a line that only the line reader reads, and cuts anywhere (inside frames too).
+    parts = []
+    for _ in range(draw(st.integers(0, 20))):
+        frame = draw(frames) if draw(st.integers(0, 4)) else draw(odd_lines)
+        parts.append(frame + b"\n\n")
+    body = b"".join(parts) + draw(st.sampled_from([b"", b"event: x\n", b"data: cut"]))
+    cuts = sorted(draw(st.lists(st.integers(0, len(body)), max_size=10)))
+    return body, cuts
+
+
+@settings(max_examples=400)
+@given(framed_bodies_and_cuts())
+def test_runs_of_usual_frames_cut_anywhere_match_the_naive_reference(
+    case: tuple[bytes, list[int]],
+) -> None:
+    body, cuts = case
+    decoder = SSEDecoder()
+    got: list[tuple[str | None, bytes]] = []
+    start = 0
+    for cut in [*cuts, len(body)]:
+        got += decoder.feed(body[start:cut])
+        start = cut
+    got += decoder.close()
+    assert got == reference(body)

@@ -798,7 +798,42 @@ def _generated(prefix: str, basis: StreamEvent, following: StreamEvent | None) -
 
 def _frame(wire: WireEvent) -> bytes:
     name: str = wire["type"]
+    if name == "content_block_delta" and len(wire) == 3:
+        delta = wire["delta"]
+        field = _BULK_FIELDS.get(delta["type"])
+        index = wire["index"]
+        if field is not None and len(delta) == 2 and index.__class__ is int:
+            value = delta.get(field)
+            if value.__class__ is str:
+                # The usual frame: its bytes around the one string are the same every time.
+                head = _HEADS.get((index, field))
+                if head is None:
+                    head = _head(index, delta["type"], field)
+                return head + dumps(value) + b"}}\n\n"
     return b"event: " + name.encode() + b"\ndata: " + dumps(wire) + b"\n\n"
+
+
+# The deltas written for nearly every event, and their one string field.
+_BULK_FIELDS: Final = {
+    "text_delta": "text",
+    "thinking_delta": "thinking",
+    "input_json_delta": "partial_json",
+}
+_HEADS: Final[dict[tuple[int, str], bytes]] = {}
+
+
+def _head(index: int, kind: str, field: str) -> bytes:
+    """A bulk delta's frame up to its string: what ``dumps`` writes before it, framed."""
+    head = (
+        b"event: content_block_delta\ndata: "
+        + dumps({"type": "content_block_delta", "index": index, "delta": {"type": kind}})[:-2]
+        + b',"'
+        + field.encode()
+        + b'":'
+    )
+    if len(_HEADS) < 1024:  # the blocks of a few streams, not every index a stream could have
+        _HEADS[index, field] = head
+    return head
 
 
 def _writer(id: str | None, model: str | None, /) -> AnthropicWriter:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Final
 
 from ._anthropic_vocab import STOP_READ, block_type, server_tool
@@ -113,10 +114,30 @@ _WIRE_KINDS: Final[Mapping[str, str]] = {
 }
 
 
+_Emit = Callable[[str, list[StreamEvent]], None]
+_NO_BULK: Final = object()  # the bulk delta type of a block without one: equal to no type
+
+
+def _no_bulk(value: str, out: list[StreamEvent]) -> None:
+    """The ``emit`` of a block without bulk deltas (never called: no type equals _NO_BULK)."""
+
+
 class _Block:
     """The open content block, as the wire needs it (the state keeps the neutral half)."""
 
-    __slots__ = ("call", "id", "index", "kind", "name", "parts", "tool", "wire")
+    __slots__ = (
+        "bulk",
+        "call",
+        "emit",
+        "field",
+        "id",
+        "index",
+        "kind",
+        "name",
+        "parts",
+        "tool",
+        "wire",
+    )
 
     def __init__(self, index: int, kind: str, wire: str) -> None:
         self.index = index
@@ -127,6 +148,11 @@ class _Block:
         self.name = ""  # a server call's name, tool and input so far
         self.tool: ServerTool = "other"
         self.parts: list[str] = []
+        # The delta type the block streams in bulk, its field, and what a non-empty value of
+        # it becomes (set by the block's start; "" when the block has no fast path).
+        self.bulk: object = _NO_BULK
+        self.field = ""
+        self.emit: _Emit = _no_bulk
 
 
 _Handler = Callable[[Mapping[str, Any], list[StreamEvent]], None]
@@ -182,6 +208,9 @@ class AnthropicReader:
         self._usage: dict[str, Any] = {}
         self._delta_seen = False
         self._server_tools: dict[str, ServerTool] = {}
+        # What the bulk deltas of text and thinking blocks become (see _block_delta).
+        self._emit_text: _Emit = partial(self._state.text, self._st)
+        self._emit_thinking: _Emit = partial(self._state.reasoning, self._st)
         self.error: ProviderError | None = None
         """The provider error an ``error`` event reported; :meth:`close` raises it."""
         # One handler per event type, block kind and delta type (bound once per reader).
@@ -257,8 +286,26 @@ class AnthropicReader:
                 out.append(RawChunk(event, number))
             data = event if type(event) is DICT else _as_mapping(event, number)
             kind: Any = data.get("type")  # a string, or _type_of says why not
-            if name is not None or kind.__class__ is not str:
+            if kind.__class__ is not str or (name is not None and name != kind):
                 kind = _type_of(data, name, number)
+            elif kind == "content_block_delta" and (rec := self._block) is not None:
+                # The usual event: the one delta type its block streams in bulk, to that open
+                # block, with exactly the known keys (three and two, all named: nothing for an
+                # Extension). Anything else goes the long way, through _block_delta.
+                delta: Any = data.get("delta")
+                index = data.get("index")
+                if (
+                    delta.__class__ is DICT
+                    and delta.get("type") == rec.bulk
+                    and len(delta) == 2
+                    and len(data) == 3
+                    and index.__class__ is int
+                    and index == rec.index
+                    and (value := delta.get(rec.field)).__class__ is str
+                ):
+                    if value:  # "" (a tool's first input_json_delta, a newer model's thinking)
+                        rec.emit(value, out)
+                    return out
             handler = self._handlers.get(kind)
             if handler is None:
                 self._unknown(kind, data, out)
@@ -378,8 +425,7 @@ class AnthropicReader:
         kind = delta.get("type")
         if not isinstance(kind, str):
             raise ChunkError(f"'delta.type' must be a string, got {type_name(kind)}", n)
-        if not data.keys() <= _KEYS_TYPE_INDEX_DELTA:
-            self._extra(data, _KEYS_TYPE_INDEX_DELTA, "content_block_delta", rec.index, out)
+        self._extra(data, _KEYS_TYPE_INDEX_DELTA, "content_block_delta", rec.index, out)
         known = _DELTAS.get(kind)
         if known is None or rec.kind == "extension":
             out.append(Extension("delta", kind, dict(delta), rec.index, _P))
@@ -387,8 +433,7 @@ class AnthropicReader:
         field, kinds = known
         if rec.kind not in kinds:
             raise ChunkError(f"a {kind} in block {rec.index}, a {rec.wire} block", n)
-        if not delta.keys() <= _DELTA_KEYS[kind]:
-            self._extra(delta, _DELTA_KEYS[kind], "delta", rec.index, out)
+        self._extra(delta, _DELTA_KEYS[kind], "delta", rec.index, out)
         self._delta_readers[kind](rec, delta.get(field), out)
 
     def _block_stop(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
@@ -517,6 +562,7 @@ class AnthropicReader:
 
     def _start_text(self, rec: _Block, block: Mapping[str, Any], out: list[StreamEvent]) -> None:
         n = self._chunks
+        rec.bulk, rec.field, rec.emit = "text_delta", "text", self._emit_text
         citations = block.get("citations")
         if citations is not None:
             if not is_list(citations):
@@ -528,6 +574,7 @@ class AnthropicReader:
     def _start_thinking(
         self, rec: _Block, block: Mapping[str, Any], out: list[StreamEvent]
     ) -> None:
+        rec.bulk, rec.field, rec.emit = "thinking_delta", "thinking", self._emit_thinking
         self._thinking(rec, block.get("thinking"), out)
         self._signature(rec, block.get("signature"), out)
 
@@ -544,6 +591,8 @@ class AnthropicReader:
         n = self._chunks
         name = _name(block, n)
         rec.call = self._state.tool_start(self._st, rec.id, name, out)
+        emit: _Emit = partial(self._state.tool_arguments, self._st, rec.call)
+        rec.bulk, rec.field, rec.emit = "input_json_delta", "partial_json", emit
         start = _input(block, n)
         if start:
             self._state.tool_arguments(self._st, rec.call, start, out)

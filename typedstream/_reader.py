@@ -175,6 +175,8 @@ class Decoder:
         adding what the sink returns to ``out``. Raises (after the earlier items reached the
         sink) for a malformed payload or a crossed limit. Sets :attr:`done` at ``[DONE]``."""
         framing = self.framing
+        if isinstance(framing, SSEDecoder):
+            framing.frames = self.named
         if len(raw) > _WINDOW and not self.lines:
             for start in range(0, len(raw), _WINDOW):
                 self._pour(framing.feed(raw[start : start + _WINDOW]), sink, out)
@@ -382,7 +384,12 @@ class Feeder:
                 chunks=self._chunks(),
                 named=self.normalizer is None,
             )
-        sink = self._sink if decoder.named else self._chat().feed
+        if not decoder.named:
+            sink: Sink[StreamEvent] = self._chat().feed
+        elif self.anthropic is not None:
+            sink = self._to_anthropic
+        else:
+            sink = self._sink
         if len(raw) > _WINDOW and not self.lines:
             return self._windows(decoder, raw, sink)
         out: list[StreamEvent] = []
@@ -417,6 +424,17 @@ class Feeder:
             reader = self._named(protocol)
         out = reader.feed(chunk, name)
         self._check_error(reader)
+        return out
+
+    def _to_anthropic(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
+        """:meth:`_sink` once the Anthropic reader is decided (the usual payload)."""
+        if self.error is not None:
+            return _NOTHING  # after an error event the stream is over: close() raises it
+        reader = self.anthropic
+        assert reader is not None
+        out = reader.feed(pair[1], pair[0])
+        if reader.error is not None:
+            self._check_error(reader)
         return out
 
     def close(self) -> Iterator[StreamEvent]:
