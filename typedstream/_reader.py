@@ -386,8 +386,8 @@ class Feeder:
             )
         if not decoder.named:
             sink: Sink[StreamEvent] = self._chat().feed
-        elif self.anthropic is not None:
-            sink = self._to_anthropic
+        elif self.reader is not None:
+            sink = self._to_reader
         else:
             sink = self._sink
         if len(raw) > _WINDOW and not self.lines:
@@ -426,13 +426,13 @@ class Feeder:
         self._check_error(reader)
         return out
 
-    def _to_anthropic(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
-        """:meth:`_sink` once the Anthropic reader is decided (the usual payload)."""
+    def _to_reader(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
+        """:meth:`_sink` once the reader of named events is decided (the usual payload)."""
         if self.error is not None:
             return _NOTHING  # after an error event the stream is over: close() raises it
-        reader = self.anthropic
+        reader = self.reader
         assert reader is not None
-        out = reader.feed(pair[1], pair[0])
+        out: list[StreamEvent] = reader.feed(pair[1], pair[0])
         if reader.error is not None:
             self._check_error(reader)
         return out
