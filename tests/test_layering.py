@@ -37,6 +37,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "_check",
                 "_anthropic_check",
                 "_responses_check",
+                "_writing",
                 "_anthropic_out",
                 "_responses_out",
                 "_openai_out",

@@ -77,7 +77,9 @@ from ._events import (
 )
 from ._json import dumps
 from ._openai_out import error_payload
-from ._reader import aclose_source, close_source
+from ._writing import WireEvent, aconvert, convert
+from ._writing import awire as _awire
+from ._writing import wire as _wire
 
 if TYPE_CHECKING:
     from anthropic.types import RawMessageStreamEvent
@@ -90,7 +92,6 @@ __all__ = [
     "to_anthropic_sse",
 ]
 
-WireEvent = dict[str, Any]
 """One Anthropic stream event as sent: a JSON-ready dict, ``type`` first."""
 
 PING_FRAME: Final = b'event: ping\ndata: {"type": "ping"}\n\n'
@@ -867,7 +868,7 @@ def to_anthropic_sse(
 
     Leaving the loop early closes ``events``.
     """
-    return _sse(_wire(events, _writer(id, model)))
+    return convert(_wire(events, _writer(id, model)), _frame)
 
 
 def ato_anthropic_sse(
@@ -889,7 +890,7 @@ def ato_anthropic_sse(
     if ping_interval is not None and not ping_interval > 0:
         raise UsageError(f"ping_interval must be a positive number of seconds: {ping_interval!r}")
     writer = _writer(id, model)
-    frames = _asse(_awire(events, writer))
+    frames = aconvert(_awire(events, writer), _frame)
     if ping_interval is None:
         return frames
     return _pinged(frames, writer, ping_interval)
@@ -926,61 +927,6 @@ def ato_anthropic_events(
 # The loops. One sync and one async generator drive the writer and end a failed stream with
 # its error event; the sinks only convert what they yield, and close it (and so the events)
 # when they are left early.
-
-
-def _wire(
-    events: Iterable[StreamEvent], writer: AnthropicWriter
-) -> Generator[WireEvent, None, None]:
-    items = iter(events)
-    try:
-        try:
-            for event in items:
-                yield from writer.write(event)
-            yield from writer.close()
-        except Exception as exc:
-            yield from writer.fail(exc)
-            raise
-    finally:
-        close_source(items)
-
-
-async def _awire(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: AnthropicWriter
-) -> AsyncGenerator[WireEvent, None]:
-    items = aiter(events) if isinstance(events, AsyncIterable) else _from_sync(iter(events))
-    try:
-        try:
-            async for event in items:
-                for wire in writer.write(event):
-                    yield wire
-            for wire in writer.close():
-                yield wire
-        except Exception as exc:
-            for wire in writer.fail(exc):
-                yield wire
-            raise
-    finally:
-        await aclose_source(items)
-
-
-async def _from_sync(items: Iterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
-    try:
-        for item in items:
-            yield item
-    finally:
-        close_source(items)
-
-
-def _sse(wires: Generator[WireEvent, None, None]) -> Generator[bytes, None, None]:
-    with closing(wires):
-        for wire in wires:
-            yield _frame(wire)
-
-
-async def _asse(wires: AsyncGenerator[WireEvent, None]) -> AsyncGenerator[bytes, None]:
-    async with aclosing(wires):
-        async for wire in wires:
-            yield _frame(wire)
 
 
 async def _pinged(

@@ -32,16 +32,13 @@ import hashlib
 import json
 from collections import deque
 from collections.abc import (
-    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Callable,
-    Generator,
     Iterable,
     Iterator,
     Mapping,
 )
-from contextlib import aclosing, closing
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, Union, cast
 
 from ._envelope import wrap
@@ -81,7 +78,6 @@ from ._events import (
 )
 from ._json import dumps
 from ._openai_out import error_payload
-from ._reader import aclose_source, close_source
 from ._responses_vocab import (
     DEFAULT_ECHO,
     ITEM_PREFIXES,
@@ -89,6 +85,9 @@ from ._responses_vocab import (
     STOP_WRITTEN,
     responses_usage,
 )
+from ._writing import WireEvent, aconvert, convert
+from ._writing import awire as _awire
+from ._writing import wire as _wire
 
 if TYPE_CHECKING:
     from openai.types.responses import ResponseStreamEvent
@@ -101,7 +100,6 @@ __all__ = [
     "to_responses_sse",
 ]
 
-WireEvent = dict[str, Any]
 """One Responses stream event as OpenAI sends it: a JSON-ready dict."""
 
 # Echo fields OpenAI always writes as floats (rule R3); relays that re-serialize the response
@@ -1310,7 +1308,7 @@ def to_responses_sse(
 
     Leaving the loop early closes ``events``.
     """
-    return _sse(_wire(events, _writer(id, model, created_at, echo)))
+    return convert(_wire(events, _writer(id, model, created_at, echo)), _frame)
 
 
 def ato_responses_sse(
@@ -1323,7 +1321,7 @@ def ato_responses_sse(
 ) -> AsyncIterator[bytes]:
     """The async twin of :func:`to_responses_sse` (same options, same bytes), normally over
     ``typedstream.aevents(source)``; e.g. the body of a Starlette ``StreamingResponse``."""
-    return _asse(_awire(events, _writer(id, model, created_at, echo)))
+    return aconvert(_awire(events, _writer(id, model, created_at, echo)), _frame)
 
 
 def to_responses_events(
@@ -1344,7 +1342,7 @@ def to_responses_events(
     exception propagates. The options are those of :func:`to_responses_sse`.
     """
     construct = _constructor()
-    return _typed(_wire(events, _writer(id, model, created_at, echo)), construct)
+    return convert(_wire(events, _writer(id, model, created_at, echo)), construct)
 
 
 def ato_responses_events(
@@ -1357,67 +1355,12 @@ def ato_responses_events(
 ) -> AsyncIterator[ResponseStreamEvent]:
     """The async twin of :func:`to_responses_events` (same options, same objects)."""
     construct = _constructor()
-    return _atyped(_awire(events, _writer(id, model, created_at, echo)), construct)
+    return aconvert(_awire(events, _writer(id, model, created_at, echo)), construct)
 
 
 # The loops. One sync and one async generator drive the writer and end a failed stream with
 # its error events; the sinks only convert what they yield, and close it (and so the events)
 # when they are left early.
-
-
-def _wire(
-    events: Iterable[StreamEvent], writer: ResponsesWriter
-) -> Generator[WireEvent, None, None]:
-    items = iter(events)
-    try:
-        try:
-            for event in items:
-                yield from writer.write(event)
-            yield from writer.close()
-        except Exception as exc:
-            yield from writer.fail(exc)
-            raise
-    finally:
-        close_source(items)
-
-
-async def _awire(
-    events: AsyncIterable[StreamEvent] | Iterable[StreamEvent], writer: ResponsesWriter
-) -> AsyncGenerator[WireEvent, None]:
-    items = aiter(events) if isinstance(events, AsyncIterable) else _from_sync(iter(events))
-    try:
-        try:
-            async for event in items:
-                for wire in writer.write(event):
-                    yield wire
-            for wire in writer.close():
-                yield wire
-        except Exception as exc:
-            for wire in writer.fail(exc):
-                yield wire
-            raise
-    finally:
-        await aclose_source(items)
-
-
-async def _from_sync(items: Iterator[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
-    try:
-        for item in items:
-            yield item
-    finally:
-        close_source(items)
-
-
-def _sse(wires: Generator[WireEvent, None, None]) -> Generator[bytes, None, None]:
-    with closing(wires):
-        for wire in wires:
-            yield _frame(wire)
-
-
-async def _asse(wires: AsyncGenerator[WireEvent, None]) -> AsyncGenerator[bytes, None]:
-    async with aclosing(wires):
-        async for wire in wires:
-            yield _frame(wire)
 
 
 _construct: Any = None
@@ -1435,19 +1378,3 @@ def _constructor() -> Any:
 
         _construct = construct
     return _construct
-
-
-def _typed(
-    wires: Generator[WireEvent, None, None], construct: Any
-) -> Generator[ResponseStreamEvent, None, None]:
-    with closing(wires):
-        for wire in wires:
-            yield construct(wire)
-
-
-async def _atyped(
-    wires: AsyncGenerator[WireEvent, None], construct: Any
-) -> AsyncGenerator[ResponseStreamEvent, None]:
-    async with aclosing(wires):
-        async for wire in wires:
-            yield construct(wire)
