@@ -66,10 +66,12 @@ def test_without_a_reply_each_endpoint_replays_its_tools_scenario(
     post(loopback_provider, CHAT)
     post(loopback_provider, MESSAGES)
     post(loopback_provider, GEMINI, {})
+    post(loopback_provider, "/v1/responses", {"stream": True})
     assert [r.reply for r in loopback_provider.requests] == [
         "openai_tools",
         "anthropic_tools",
         "gemini_tools",
+        "responses_tools",
     ]
 
 
@@ -474,3 +476,133 @@ def test_the_plugin_is_opt_in(tmp_path: Path) -> None:
     (tmp_path / "test_agent.py").write_text(PLUGIN_TEST.replace("pytest_plugins", "unused"))
     result = run_pytest(tmp_path)
     assert "fixture 'loopback_provider' not found" in result.stdout, result.stdout
+
+
+# -- the Responses wire ------------------------------------------------------------------------
+
+RESPONSES = "/v1/responses"
+RESPONSES_REQUEST = {"model": "gpt-4o", "stream": True, "input": "hi"}
+RECORDED_RESPONSES = CORPUS / "responses"
+
+
+def test_the_responses_endpoint_replays_its_tools_scenario_by_default(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    status, body = post(loopback_provider, RESPONSES, RESPONSES_REQUEST)
+    assert status == 200
+    assert body == b"".join(scenario("responses_tools").frames)
+    assert loopback_provider.last.wire == "responses"
+    assert loopback_provider.last.reply == "responses_tools"
+    done = [e for e in events(body) if isinstance(e, typedstream.ToolCallDone)]
+    assert [e.name for e in done] == ["get_weather", "get_time"]
+
+
+def test_responses_frames_name_their_event_and_end_without_done() -> None:
+    for name in ("responses_tools", "responses_text", "responses_slow"):
+        reply = scenario(name)
+        for frame, payload in zip(reply.frames, reply.payloads(), strict=True):
+            assert frame.startswith(f"event: {payload['type']}\ndata: {{".encode())
+        assert reply.payloads()[-1]["type"] == "response.completed"
+        assert typedstream.check_responses_events(reply.payloads()) == []
+
+
+def test_a_recorded_responses_file_is_inferred_and_replayed_byte_for_byte(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    path = RECORDED_RESPONSES / "pai_openai_gpt5_function_call_encrypted_reasoning.sse"
+    reply = Reply.from_file(path)
+    assert reply.wire == "responses"
+    loopback_provider.respond(reply)
+    _, body = post(loopback_provider, RESPONSES, RESPONSES_REQUEST)
+    assert body == path.read_bytes()
+
+
+def test_a_recorded_responses_file_without_event_lines_is_inferred(tmp_path: Path) -> None:
+    path = tmp_path / "bare.sse"
+    frames = [f"data: {json.dumps(p)}\n\n" for p in scenario("responses_text").payloads()]
+    path.write_text("".join(frames), encoding="utf-8")
+    assert Reply.from_file(path).wire == "responses"
+
+
+def test_responses_event_dicts_are_served_as_responses_frames() -> None:
+    reply = Reply.from_objects(scenario("responses_tools").payloads())
+    assert reply.wire == "responses"
+    assert reply.frames == scenario("responses_tools").frames
+
+
+def test_typed_events_are_served_as_the_exact_responses_writer_output(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    source = list(events(CHUNKS))
+    loopback_provider.respond(Reply.from_events(source, wire="responses"))
+    _, body = post(loopback_provider, RESPONSES, RESPONSES_REQUEST)
+    assert body == b"".join(typedstream.to_responses_sse(source))
+
+
+def test_typed_events_are_served_as_exact_anthropic_events() -> None:
+    source = list(events(CHUNKS))
+    reply = Reply.from_events(source, wire="anthropic")
+    assert reply.wire == "anthropic"
+    assert reply.frames == tuple(typedstream.to_anthropic_sse(source))
+
+
+def test_typed_events_have_no_gemini_writer() -> None:
+    with pytest.raises(LoopbackError, match="cannot be written as gemini"):
+        Reply.from_events(events(CHUNKS), wire="gemini")
+
+
+def test_a_responses_reply_at_the_chat_endpoint_is_refused(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    loopback_provider.respond("responses_text")
+    status, body = post(loopback_provider)
+    assert status == 400
+    assert b"not in the openai format (responses)" in body
+
+
+@pytest.mark.parametrize("frames", [2, 5, 9])
+def test_a_responses_error_is_an_error_event_then_response_failed(frames: int) -> None:
+    reply = scenario("responses_tools").error_after(frames, "busy", type="overloaded")
+    kept, (error, failed) = reply.payloads()[:frames], reply.payloads()[frames:]
+    assert kept == scenario("responses_tools").payloads()[:frames]
+    assert error == {
+        "type": "error",
+        "sequence_number": frames,
+        "error": {"type": "overloaded", "code": "overloaded", "message": "busy", "param": None},
+    }
+    assert failed["type"] == "response.failed"
+    assert failed["sequence_number"] == frames + 1
+    assert failed["response"]["status"] == "failed"
+    assert failed["response"]["error"] == {"code": "overloaded", "message": "busy"}
+    assert typedstream.check_responses_events(reply.payloads()) == []
+
+
+def test_a_responses_error_is_read_as_a_provider_error(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    loopback_provider.respond(scenario("responses_text").error_after(6, "overloaded"))
+    _, body = post(loopback_provider, RESPONSES, RESPONSES_REQUEST)
+    received: list[Any] = []
+    with pytest.raises(ProviderError, match="overloaded"):
+        received.extend(events(body))
+    assert "".join(e.text for e in received if isinstance(e, TextDelta))
+
+
+def test_an_http_error_at_the_responses_endpoint_has_openais_error_body(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    loopback_provider.respond(http_error(429, "slow down"))
+    status, answer = post(loopback_provider, RESPONSES, RESPONSES_REQUEST)
+    assert status == 429
+    assert json.loads(answer) == {
+        "error": {"message": "slow down", "type": "rate_limit_error", "param": None, "code": None}
+    }
+
+
+def test_the_responses_addresses_are_the_openai_ones(loopback_provider: LoopbackProvider) -> None:
+    root = loopback_provider.root
+    assert loopback_provider.api_base("responses") == f"{root}/v1"
+    assert loopback_provider.api_base("responses_text") == f"{root}/responses_text/v1"
+    status, body = post(loopback_provider, "/responses_text/v1/responses", RESPONSES_REQUEST)
+    assert status == 200
+    assert body == b"".join(scenario("responses_text").frames)

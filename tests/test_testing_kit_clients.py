@@ -11,7 +11,7 @@ import pytest
 
 import typedstream
 from typedstream import TextDelta, ToolCallDone
-from typedstream.testing import TOOLS, LoopbackProvider, Request, http_error, scenario
+from typedstream.testing import TOOLS, LoopbackProvider, Reply, Request, http_error, scenario
 
 pytestmark = pytest.mark.live
 
@@ -154,3 +154,103 @@ def test_litellm_raises_an_in_band_anthropic_error_after_the_text_before_it(
     with pytest.raises(Exception, match="overloaded"):
         received.extend(typedstream.events(stream))
     assert text(received) == "Okay, let me check "
+
+
+# -- the Responses API -------------------------------------------------------------------------
+
+RESPONSES_TOOLS = [
+    {"type": "function", "name": t["function"]["name"], "parameters": t["function"]["parameters"]}
+    for t in TOOLS
+]
+
+
+def test_the_openai_client_streams_responses_events_from_base_url(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    with openai.OpenAI(base_url=loopback_provider.base_url, api_key="sk-test") as client:
+        stream = client.responses.create(
+            model="gpt-4o", input="weather and time?", tools=RESPONSES_TOOLS, stream=True
+        )
+        got = list(typedstream.events(stream))
+    assert calls(got) == [
+        ("get_weather", '{"location": "Paris"}'),
+        ("get_time", '{"tz": "Europe/Paris"}'),
+    ]
+    request = loopback_provider.last
+    assert (request.path, request.wire, request.reply) == (
+        "/v1/responses",
+        "responses",
+        "responses_tools",
+    )
+    assert request.json["tools"] == RESPONSES_TOOLS
+    assert request.completed
+
+
+def test_the_openai_stream_helper_gets_the_final_response_of_a_scenario(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    loopback_provider.respond("responses_text")
+    with (
+        openai.OpenAI(base_url=loopback_provider.base_url, api_key="k") as client,
+        client.responses.stream(model="gpt-4o", input="hi") as stream,
+    ):
+        deltas = "".join(e.delta for e in stream if e.type == "response.output_text.delta")
+        final = stream.get_final_response()
+    assert deltas == final.output_text
+    got = final.model_dump(mode="json", exclude_unset=True)
+    for item in got["output"]:
+        for part in item["content"]:
+            assert part.pop("parsed") is None  # the helper's structured-output slot
+    assert got == scenario("responses_text").payloads()[-1]["response"]
+
+
+async def test_the_async_openai_client_streams_typed_events_as_responses(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    source = list(typedstream.events(scenario("openai_parallel").payloads()))
+    loopback_provider.respond(Reply.from_events(source, wire="responses"))
+    async with openai.AsyncOpenAI(base_url=loopback_provider.base_url, api_key="k") as client:
+        stream = await client.responses.create(model="gpt-4o", input="hi", stream=True)
+        got = [event async for event in typedstream.aevents(stream)]
+    assert calls(got) == calls(source)
+
+
+def test_the_openai_stream_helper_raises_the_in_band_responses_error(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    loopback_provider.respond(scenario("responses_text").error_after(6, "overloaded"))
+    client = openai.OpenAI(base_url=loopback_provider.base_url, api_key="k", max_retries=0)
+    received: list[str] = []
+    with (
+        client,
+        pytest.raises(openai.APIError, match="overloaded"),
+        client.responses.stream(model="gpt-4o", input="hi") as stream,
+    ):
+        received.extend(e.type for e in stream)
+    assert "response.output_text.delta" in received
+
+
+def test_the_openai_client_raises_the_http_error_of_the_responses_endpoint(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    loopback_provider.respond(http_error(429, "slow down"))
+    client = openai.OpenAI(base_url=loopback_provider.base_url, api_key="k", max_retries=0)
+    with client, pytest.raises(openai.RateLimitError, match="slow down"):
+        client.responses.create(model="gpt-4o", input="hi", stream=True)
+
+
+def test_litellm_streams_responses_from_the_responses_endpoint(
+    litellm: Any, loopback_provider: LoopbackProvider
+) -> None:
+    stream = litellm.responses(
+        model="openai/gpt-4o",
+        input="weather and time?",
+        tools=RESPONSES_TOOLS,
+        stream=True,
+        api_base=loopback_provider.api_base("responses"),
+        api_key="sk-test",
+    )
+    got = list(typedstream.events(stream))
+    assert [name for name, _ in calls(got)] == ["get_weather", "get_time"]
+    assert loopback_provider.last.path == "/v1/responses"
+    assert loopback_provider.last.completed

@@ -1,11 +1,13 @@
 """An offline test kit: a loopback LLM provider that replays streams on 127.0.0.1.
 
 How it works. :class:`LoopbackProvider` is a small threaded HTTP/1.1 server (standard library
-only) bound to ``127.0.0.1`` on an ephemeral port. It speaks three streaming wire formats, so
+only) bound to ``127.0.0.1`` on an ephemeral port. It speaks four streaming wire formats, so
 LiteLLM and the ``openai`` client run their real code paths against it, without any network:
 
 * OpenAI chat completions: ``POST …/chat/completions`` answers ``data: {chunk}`` frames and
   ``data: [DONE]``;
+* OpenAI Responses: ``POST …/responses`` answers ``event: <type>`` + ``data: {event}`` frames,
+  ending with the terminal event (no ``[DONE]``);
 * Anthropic Messages: ``POST …/v1/messages`` answers ``event: <type>`` + ``data: {event}``
   frames;
 * Gemini: ``POST …/models/<model>:streamGenerateContent?alt=sse`` answers ``data: {response}``
@@ -71,7 +73,7 @@ __all__ = [
     "scenario",
 ]
 
-Wire: TypeAlias = Literal["openai", "anthropic", "gemini"]
+Wire: TypeAlias = Literal["openai", "anthropic", "gemini", "responses"]
 """The wire formats the loopback provider speaks."""
 
 _WIRES: Final[tuple[Wire, ...]] = get_args(Wire)
@@ -79,7 +81,9 @@ _DEFAULTS: Final[dict[Wire, str]] = {
     "openai": "openai_tools",
     "anthropic": "anthropic_tools",
     "gemini": "gemini_tools",
+    "responses": "responses_tools",
 }
+_OPENAI_WIRES: Final = frozenset({"openai", "responses"})  # served under /v1
 _SLOW_FRAMES: Final = 200
 _SLOW_INTERVAL: Final = 0.02  # seconds between frames: a 4 s stream, left early by tests
 _POLL: Final = 0.05  # how often a pause re-checks that the client and the server are still there
@@ -173,8 +177,9 @@ class Reply:
         cls, objects: Iterable[Mapping[str, Any]], *, wire: Wire | None = None, name: str = ""
     ) -> Reply:
         """A stream of the provider's own JSON objects: OpenAI chunks, Anthropic Messages
-        events or Gemini responses. ``wire`` is inferred from the first object when not
-        given; OpenAI streams end with ``data: [DONE]``."""
+        events, Gemini responses or OpenAI Responses events (``"type": "response.…"``).
+        ``wire`` is inferred from the first object when not given; OpenAI chat streams end
+        with ``data: [DONE]``, Responses streams with their terminal event."""
         items = [dict(obj) for obj in objects]
         found: Wire = wire or (_infer_wire(items[0]) if items else "openai")
         frames = [_frame(found, obj) for obj in items]
@@ -183,11 +188,27 @@ class Reply:
         return cls(found, tuple(frames), name=name or f"{found} objects")
 
     @classmethod
-    def from_events(cls, events: Iterable[StreamEvent], *, name: str = "events") -> Reply:
-        """Typed events, sent as the exact OpenAI chunks :func:`typedstream.to_sse` makes."""
-        from typedstream._openai_out import to_sse
+    def from_events(
+        cls, events: Iterable[StreamEvent], *, wire: Wire = "openai", name: str = "events"
+    ) -> Reply:
+        """Typed events, written in ``wire`` by typedstream's exact writers: OpenAI chunks
+        (:func:`typedstream.to_sse`), Anthropic Messages events
+        (:func:`typedstream.to_anthropic_sse`) or OpenAI Responses events
+        (:func:`typedstream.to_responses_sse`). Events of any protocol can be written in any
+        of the three; there is no Gemini writer."""
+        if wire == "openai":
+            from typedstream._openai_out import to_sse
 
-        return cls("openai", tuple(to_sse(events)), name=name)
+            return cls(wire, tuple(to_sse(events)), name=name)
+        if wire == "anthropic":
+            from typedstream._anthropic_out import to_anthropic_sse
+
+            return cls(wire, tuple(to_anthropic_sse(events)), name=name)
+        if wire == "responses":
+            from typedstream._responses_out import to_responses_sse
+
+            return cls(wire, tuple(to_responses_sse(events)), name=name)
+        raise LoopbackError(f"typed events cannot be written as {wire} (no writer for it)")
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str], *, wire: Wire | None = None) -> Reply:
@@ -224,25 +245,35 @@ class Reply:
         self, frames: int, message: str = "overloaded", *, type: str | None = None
     ) -> Reply:
         """This reply with an in-band error after ``frames`` frames, in the provider's own
-        error frame, and nothing after it (no ``data: [DONE]``)."""
+        error frame, and nothing after it (no ``data: [DONE]``). A Responses stream ends as
+        OpenAI ends one: an ``error`` event, then ``response.failed`` with the response so
+        far (its ``error`` set, ``status`` ``"failed"``), numbered on from the kept frames."""
         if self.wire is None:
             raise LoopbackError(f"{self.name}: an HTTP error has no stream to fail")
         kept = [frame for frame in self.frames if frame != _DONE][:frames]
-        error = _error_frame(self.wire, message, type)
-        return replace(self, frames=(*kept, error), name=f"{self.name} failing")
+        ending: tuple[bytes, ...]
+        if self.wire == "responses":
+            ending = _responses_failure(_payloads(kept), message, type)
+        else:
+            ending = (_error_frame(self.wire, message, type),)
+        return replace(self, frames=(*kept, *ending), name=f"{self.name} failing")
 
     def payloads(self) -> list[Any]:
         """The JSON data of each frame, decoded (``data: [DONE]`` and comments left out)."""
-        out: list[Any] = []
-        for frame in self.frames:
-            data = [
-                line[5:].lstrip(" ")
-                for line in frame.decode("utf-8").replace("\r\n", "\n").split("\n")
-                if line.startswith("data:")
-            ]
-            if data and "\n".join(data) != "[DONE]":
-                out.append(json.loads("\n".join(data)))
-        return out
+        return _payloads(self.frames)
+
+
+def _payloads(frames: Iterable[bytes]) -> list[Any]:
+    out: list[Any] = []
+    for frame in frames:
+        data = [
+            line[5:].lstrip(" ")
+            for line in frame.decode("utf-8").replace("\r\n", "\n").split("\n")
+            if line.startswith("data:")
+        ]
+        if data and "\n".join(data) != "[DONE]":
+            out.append(json.loads("\n".join(data)))
+    return out
 
 
 _STATUS_TYPES: Final = {
@@ -260,9 +291,10 @@ _STATUS_TYPES: Final = {
 def http_error(status: int, message: str = "", *, type: str | None = None) -> Reply:
     """An HTTP error response instead of a stream, e.g. ``http_error(429, "slow down")``.
 
-    Each endpoint answers it with the JSON body its provider sends (OpenAI's and Gemini's
-    ``{"error": {…}}``, Anthropic's ``{"type": "error", "error": {…}}``); ``type`` is the
-    error type (by default the provider's usual one for the status).
+    Each endpoint answers it with the JSON body its provider sends (OpenAI's -- chat and
+    Responses alike -- and Gemini's ``{"error": {…}}``, Anthropic's
+    ``{"type": "error", "error": {…}}``); ``type`` is the error type (by default the
+    provider's usual one for the status).
     """
     if not 400 <= status <= 599:
         raise LoopbackError(f"HTTP error status {status} is not in 400-599")
@@ -294,9 +326,31 @@ def _error_frame(wire: Wire, message: str, kind: str | None) -> bytes:
     return _frame(wire, error)
 
 
+def _responses_failure(kept: Sequence[Any], message: str, kind: str | None) -> tuple[bytes, bytes]:
+    """OpenAI's end of a failed Responses stream: ``error``, then ``response.failed`` carrying
+    the last response the kept frames sent (or a bare one) with the items they added (each as
+    its ``output_item.done`` left it, else as added), numbered after them."""
+    numbers = [obj.get("sequence_number") for obj in kept]
+    number = max((n for n in numbers if isinstance(n, int)), default=-1) + 1
+    response: dict[str, Any] = {"id": "resp_loopback", "object": "response"}
+    items: dict[int, Any] = {}
+    for obj in kept:
+        if isinstance(obj.get("response"), dict):
+            response = dict(obj["response"])
+        elif obj.get("type") in ("response.output_item.added", "response.output_item.done"):
+            items[obj.get("output_index", len(items))] = obj.get("item")
+    code = kind or "server_error"
+    error = {"type": code, "code": code, "message": message, "param": None}
+    response.update(status="failed", error={"code": code, "message": message})
+    response["output"] = [items[index] for index in sorted(items)]
+    failed = {"type": "response.failed", "sequence_number": number + 1, "response": response}
+    event = {"type": "error", "sequence_number": number, "error": error}
+    return _frame("responses", event), _frame("responses", failed)
+
+
 def _frame(wire: Wire, obj: Mapping[str, Any]) -> bytes:
     data = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
-    if wire == "anthropic":
+    if wire in ("anthropic", "responses"):
         return f"event: {obj.get('type', 'message')}\ndata: {data}\n\n".encode()
     if wire == "gemini":
         return f"data: {data}\r\n\r\n".encode()
@@ -304,7 +358,12 @@ def _frame(wire: Wire, obj: Mapping[str, Any]) -> bytes:
 
 
 def _infer_wire(obj: Mapping[str, Any]) -> Wire:
-    if obj.get("type") in _ANTHROPIC_TYPES:
+    kind = obj.get("type")
+    if (isinstance(kind, str) and kind.startswith("response.")) or (
+        kind == "error" and "sequence_number" in obj  # Responses numbers its events
+    ):
+        return "responses"
+    if kind in _ANTHROPIC_TYPES:
         return "anthropic"
     if "candidates" in obj or "usageMetadata" in obj:
         return "gemini"
@@ -313,10 +372,12 @@ def _infer_wire(obj: Mapping[str, Any]) -> Wire:
 
 def _infer_sse_wire(frames: Sequence[bytes]) -> Wire:
     for frame in frames:
-        if frame.startswith(b"event: ") and frame[7:].split(b"\n")[0].strip() in {
-            t.encode() for t in _ANTHROPIC_TYPES
-        }:
-            return "anthropic"
+        if frame.startswith(b"event: "):
+            name = frame[7:].split(b"\n")[0].strip()
+            if name.startswith(b"response."):
+                return "responses"
+            if name in {t.encode() for t in _ANTHROPIC_TYPES}:
+                return "anthropic"
         if frame.startswith(b"data: {"):
             with contextlib.suppress(ValueError):
                 return _infer_wire(json.loads(frame[6:]))
@@ -338,7 +399,14 @@ def _load(name: str) -> Reply:
 def _slow(wire: Wire) -> Reply:
     words = [f"word{i} " for i in range(_SLOW_FRAMES)]
     frames: list[dict[str, Any]]
-    if wire == "openai":
+    if wire == "responses":  # the chat stream's events, as OpenAI's Responses API writes them
+        from typedstream._drivers import events
+        from typedstream._responses_out import ResponsesWriter
+
+        writer = ResponsesWriter(id="resp_Slow1")
+        source = events(_slow("openai").payloads())
+        frames = [out for event in source for out in writer.write(event)] + writer.close()
+    elif wire == "openai":
         envelope = {
             "id": "chatcmpl-Slow1",
             "object": "chat.completion.chunk",
@@ -427,8 +495,8 @@ class _Scenarios(Mapping[str, Reply]):
 SCENARIOS: Final[Mapping[str, Reply]] = _Scenarios()
 """Every built-in scenario by name, ``<wire>_<what>``: ``openai_tools``, ``openai_parallel``,
 ``openai_reasoning``, ``openai_text_usage``, ``anthropic_tools``, ``anthropic_thinking``,
-``anthropic_error``, ``gemini_tools``, ``gemini_thinking``, …; the ``*_slow`` ones stream 200
-words 20 ms apart."""
+``anthropic_error``, ``gemini_tools``, ``gemini_thinking``, ``responses_tools``,
+``responses_text``, …; the ``*_slow`` ones stream 200 words 20 ms apart."""
 
 
 def scenario(name: str) -> Reply:
@@ -619,6 +687,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return "anthropic", named
         if path.endswith(":streamGenerateContent"):
             return "gemini", named
+        if path.endswith("/responses"):
+            return "responses", named
         return None, named
 
     def _refuse(self, request: Request, status: int, message: str) -> None:
@@ -755,8 +825,9 @@ class LoopbackProvider:
 
     ``with LoopbackProvider(reply) as provider:`` starts it on an ephemeral port; leaving the
     block stops it and drops open connections. Point LiteLLM at it with
-    ``api_base=provider.api_base("anthropic")`` (or ``"openai"``, ``"gemini"``) and the
-    ``openai`` client with ``base_url=provider.base_url``; then assert on
+    ``api_base=provider.api_base("anthropic")`` (or ``"openai"``, ``"gemini"``,
+    ``"responses"``) and the ``openai`` client (chat completions or Responses) with
+    ``base_url=provider.base_url``; then assert on
     :attr:`requests` and :attr:`last`.
 
     Args:
@@ -869,15 +940,16 @@ class LoopbackProvider:
     def api_base(self, target: Wire | str = "openai") -> str:
         """LiteLLM's ``api_base`` for a wire format, or for a built-in scenario by name.
 
-        ``api_base("openai")`` is ``…/v1`` (for ``openai/…`` models); ``"anthropic"`` and
-        ``"gemini"`` give the root (LiteLLM appends ``/v1/messages`` and ``/models/…``
-        itself). A scenario name (``"anthropic_thinking"``) gives the same for its wire
-        format, under a path that replays that scenario.
+        ``api_base("openai")`` and ``api_base("responses")`` are ``…/v1`` (for ``openai/…``
+        models, and the ``openai`` client's ``base_url``); ``"anthropic"`` and ``"gemini"``
+        give the root (LiteLLM appends ``/v1/messages`` and ``/models/…`` itself). A scenario
+        name (``"anthropic_thinking"``) gives the same for its wire format, under a path that
+        replays that scenario.
         """
         if target in _WIRES:
-            return self.base_url if target == "openai" else self.root
+            return self.base_url if target in _OPENAI_WIRES else self.root
         root = self.url(target)
-        return f"{root}/v1" if SCENARIOS[target].wire == "openai" else root
+        return f"{root}/v1" if SCENARIOS[target].wire in _OPENAI_WIRES else root
 
     @property
     def last(self) -> Request:
