@@ -204,6 +204,24 @@ def test_the_openai_stream_helper_gets_the_final_response_of_a_scenario(
     assert got == scenario("responses_text").payloads()[-1]["response"]
 
 
+def test_the_stream_helpers_final_response_is_the_accumulated_response(
+    loopback_provider: LoopbackProvider,
+) -> None:
+    source = list(typedstream.events(scenario("anthropic_thinking").payloads()))
+    loopback_provider.respond(Reply.from_events(source, wire="responses"))
+    with (
+        openai.OpenAI(base_url=loopback_provider.base_url, api_key="k") as client,
+        client.responses.stream(model="claude", input="hi") as stream,
+    ):
+        final = stream.get_final_response().model_dump(mode="json", exclude_unset=True)
+    for item in final["output"]:  # the structured-output helper's slots
+        item.pop("parsed_arguments", None)
+        for part in item.get("content") or ():
+            part.pop("parsed", None)
+    assert final == typedstream.accumulate(source, into="response")
+    assert [item["type"] for item in final["output"]][:2] == ["reasoning", "message"]
+
+
 async def test_the_async_openai_client_streams_typed_events_as_responses(
     loopback_provider: LoopbackProvider,
 ) -> None:

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast, overload
 
 from ._anthropic_message import CallText, ChoiceText, MessageRecord, build_message
-from ._errors import ToolArgumentsError, UnwritableEventError
+from ._errors import ToolArgumentsError, TypedStreamError, UnwritableEventError, UsageError
 from ._events import (
     ArgumentsDelta,
     BlockDone,
@@ -65,10 +65,12 @@ from ._events import (
     Usage,
 )
 from ._json import copy as bounded_copy
+from ._responses_out import ResponsesWriter
 
 if TYPE_CHECKING:
     from anthropic.types import Message as AnthropicMessage
     from openai.types.chat import ChatCompletion
+    from openai.types.responses import Response
 
 __all__ = ["Accumulator", "PartialMode", "aaccumulate", "accumulate"]
 
@@ -195,11 +197,24 @@ class Accumulator:
 
     Queries about a choice or call that has not appeared yet answer with what has arrived
     for it: ``""`` (or ``None`` for :meth:`partial_arguments`).
+
+    Args:
+        response: Also build the final OpenAI Responses ``response`` (:meth:`response`):
+            ``True``, or a new :class:`~typedstream.ResponsesWriter` made with the options
+            the response should have (``echo=``, ``model=``...), which the accumulator then
+            drives. Off by default, and then it costs nothing.
     """
 
     __slots__ = ("_choices", "_message", "_moderation", "_started", "_usage", "_usage_event")
 
-    def __init__(self) -> None:
+    def __new__(cls, *, response: bool | ResponsesWriter = False) -> Accumulator:
+        # The opt-in is a subclass that also feeds a writer, so that the plain add() keeps
+        # its speed (it is benchmarked) instead of testing for a writer on every event.
+        if response is not False and cls is Accumulator:
+            return object.__new__(_ResponseAccumulator)
+        return object.__new__(cls)
+
+    def __init__(self, *, response: bool | ResponsesWriter = False) -> None:
         self._started: StreamStarted | None = None
         self._choices: dict[int, _Choice] = {}
         self._usage: dict[str, Any] | None = None
@@ -594,6 +609,78 @@ class Accumulator:
 
         return Message.construct(**self.message())
 
+    # -- the Responses response ------------------------------------------------------------
+
+    def response(self, *, error: BaseException | None = None) -> dict[str, Any]:
+        """The stream so far as the final OpenAI Responses ``response``, as JSON.
+
+        What the ``openai`` SDK's ``ResponseStream.get_final_response()`` gives
+        (``model_dump(mode="json", exclude_unset=True)``, less the ``parsed`` slots of its
+        structured-output helper) for the stream :func:`typedstream.to_responses_sse` writes
+        from the same events, whatever protocol they came from (docs/responses.md, "The
+        final Response"). It is built by that writer, a
+        :class:`~typedstream.ResponsesWriter` fed every event, exactly as its terminal event
+        is (:meth:`ResponsesWriter.response <typedstream.ResponsesWriter.response>`):
+        ``status`` ``"in_progress"`` mid-stream, then ``"completed"``, ``"incomplete"``
+        (with ``incomplete_details``) or ``"failed"`` (with ``error``, after a provider's
+        in-band error). A new object on every call.
+
+        Needs the opt-in: ``Accumulator(response=True)``, or
+        ``accumulate(events, into="response")``.
+
+        Args:
+            error: The exception that ended reading the events (a
+                :class:`~typedstream.ProviderError`, an
+                :class:`~typedstream.IncompleteStreamError`...), when it did: the response
+                then ends as the writer ends a failed stream (:meth:`ResponsesWriter.fail
+                <typedstream.ResponsesWriter.fail>`): ``"failed"`` with the error's code and
+                message, or ``"incomplete"`` for a stream cut after a stop that cuts. It is
+                final: later events and errors do not change it.
+
+        Raises:
+            UsageError: the accumulator was made without ``response=``.
+            UnwritableEventError: the stream has a choice other than 0.
+        """
+        raise UsageError(
+            "this Accumulator does not build the Responses response: make it with "
+            "Accumulator(response=True), or call accumulate(events, into='response')"
+        )
+
+    def response_model(self) -> Response:
+        """:meth:`response` as the ``openai`` SDK's ``Response`` (built with ``construct``,
+        no validation, as the SDK builds the responses it streams). Needs ``openai``."""
+        from openai.types.responses import Response
+
+        return Response.construct(**self.response())
+
+
+class _ResponseAccumulator(Accumulator):
+    """``Accumulator(response=...)``: every event also goes to a Responses writer."""
+
+    __slots__ = ("_writer", "_writer_error")
+
+    def __init__(self, *, response: bool | ResponsesWriter = False) -> None:
+        super().__init__()
+        self._writer = response if isinstance(response, ResponsesWriter) else ResponsesWriter()
+        # What the writer refused (a second choice...): raised by response(), not by add(),
+        # which the completion and the message do not need to fail.
+        self._writer_error: TypedStreamError | None = None
+
+    def add(self, event: StreamEvent) -> None:
+        Accumulator.add(self, event)  # first: what is not an event is refused there
+        if self._writer_error is None:
+            try:
+                self._writer.write(event)
+            except TypedStreamError as exc:
+                self._writer_error = exc
+
+    def response(self, *, error: BaseException | None = None) -> dict[str, Any]:
+        if self._writer_error is not None:
+            raise self._writer_error
+        if error is not None:
+            self._writer.fail(error)  # ends the writer: what it ends with is the response
+        return self._writer.response()
+
 
 def _choice_data(st: _Choice) -> dict[str, Any]:
     tool_calls: list[dict[str, Any]] = []
@@ -771,7 +858,7 @@ def _copy(value: Any) -> Any:
     return bounded_copy(value, "a value the stream carried")
 
 
-_Into: TypeAlias = Literal["completion", "message"]  # what accumulate() returns
+_Into: TypeAlias = Literal["completion", "message", "response"]  # what accumulate() returns
 
 
 @overload
@@ -779,7 +866,9 @@ def accumulate(
     events: Iterable[StreamEvent], *, into: Literal["completion"] = "completion"
 ) -> ChatCompletion: ...
 @overload
-def accumulate(events: Iterable[StreamEvent], *, into: Literal["message"]) -> dict[str, Any]: ...
+def accumulate(
+    events: Iterable[StreamEvent], *, into: Literal["message", "response"]
+) -> dict[str, Any]: ...
 def accumulate(
     events: Iterable[StreamEvent], *, into: _Into = "completion"
 ) -> ChatCompletion | dict[str, Any]:
@@ -793,16 +882,23 @@ def accumulate(
     send it back through LiteLLM.
 
     ``into="message"`` returns the final Anthropic ``Message`` instead, as JSON
-    (:meth:`Accumulator.message`), from a stream of any protocol.
+    (:meth:`Accumulator.message`), and ``into="response"`` the final OpenAI Responses
+    ``response`` (:meth:`Accumulator.response`), from a stream of any protocol.
 
     Errors raised while iterating ``events`` (``IncompleteStreamError``,
     ``ProviderError``, ...) propagate; feed an :class:`Accumulator` yourself to keep what
     arrived before them.
     """
-    acc = Accumulator()
+    acc = Accumulator(response=into == "response")
     for event in events:
         acc.add(event)
-    return acc.message() if into == "message" else acc.completion()
+    return _result(acc, into)
+
+
+def _result(acc: Accumulator, into: _Into) -> ChatCompletion | dict[str, Any]:
+    if into == "message":
+        return acc.message()
+    return acc.response() if into == "response" else acc.completion()
 
 
 @overload
@@ -811,13 +907,13 @@ async def aaccumulate(
 ) -> ChatCompletion: ...
 @overload
 async def aaccumulate(
-    events: AsyncIterable[StreamEvent], *, into: Literal["message"]
+    events: AsyncIterable[StreamEvent], *, into: Literal["message", "response"]
 ) -> dict[str, Any]: ...
 async def aaccumulate(
     events: AsyncIterable[StreamEvent], *, into: _Into = "completion"
 ) -> ChatCompletion | dict[str, Any]:
     """The async twin of :func:`accumulate`: ``await aaccumulate(typedstream.aevents(s))``."""
-    acc = Accumulator()
+    acc = Accumulator(response=into == "response")
     async for event in events:
         acc.add(event)
-    return acc.message() if into == "message" else acc.completion()
+    return _result(acc, into)

@@ -76,7 +76,7 @@ from ._events import (
     Usage,
     WireProtocol,
 )
-from ._json import dumps
+from ._json import copy, dumps
 from ._openai_out import error_payload
 from ._responses_vocab import (
     DEFAULT_ECHO,
@@ -344,6 +344,7 @@ class ResponsesWriter:
         self._response: dict[str, Any] = {}
         self._seq = 0
         self._ended = False
+        self._last: dict[str, Any] | None = None  # the terminal event's response
         self._keys: dict[str, dict[str, Any]] = {}  # held Extension(keys) by object name
         self._items: list[_Item] = []
         self._item: _Item | None = None  # the open item
@@ -432,6 +433,33 @@ class ResponsesWriter:
         self._failed(out)
         return out
 
+    def response(self) -> dict[str, Any]:
+        """The response object so far, as JSON: what the terminal event carries.
+
+        Once the stream has ended (:meth:`close`, :meth:`fail`, or a source's
+        ``response.failed``) it is the terminal event's ``response``. Before, it is built the
+        same way from what was written: ``status`` ``"in_progress"`` (the terminal status
+        once a :class:`~typedstream.ChoiceFinished` arrived: ``"completed"``, or
+        ``"incomplete"`` with its ``incomplete_details``), each item done so far as its
+        ``output_item.done`` wrote it and the open one as it stands (``"in_progress"``),
+        usage once it came. Before the response is created -- a response id generated for a
+        source without one is seeded by the event after its
+        :class:`~typedstream.StreamStarted` -- its ``id`` is ``""``. Writes nothing; a new
+        object on every call.
+        """
+        if self._last is not None:
+            return _copied(self._last)
+        if not self._response:  # not created yet
+            basis = self._basis or StreamStarted(None, None, None)
+            return _copied(self._fields(basis, self._override_id or ""))
+        finish = self._finish
+        reason = None if finish is None else STOP_WRITTEN[finish.stop_reason][1]
+        status = "in_progress" if finish is None else "incomplete" if reason else "completed"
+        response = self._final(status)
+        if reason is not None:
+            response["incomplete_details"] = {"reason": reason}
+        return _copied(response)
+
     # -- the response ----------------------------------------------------------------------
 
     def _begin(self, event: StreamStarted, out: list[WireEvent]) -> None:
@@ -452,6 +480,19 @@ class ResponsesWriter:
             self._created(basis, _generated("resp_", basis, event), out)
 
     def _created(self, event: StreamStarted, response_id: str, out: list[WireEvent]) -> None:
+        self._response = self._fields(event, response_id)
+        self._keys.pop("response", None)  # in the response now
+        background = self._response.get("background") is True
+        if background:
+            self._response["status"] = "queued"
+        self._emit(out, "response.created", {"response": dict(self._response)})
+        if background:
+            self._emit(out, "response.queued", {"response": dict(self._response)})
+            self._response["status"] = "in_progress"
+        self._emit(out, "response.in_progress", {"response": dict(self._response)})
+
+    def _fields(self, event: StreamStarted, response_id: str) -> dict[str, Any]:
+        """The created response: the envelope, then the echo fields in OpenAI's order."""
         created = self._override_created
         if created is None:
             created = event.created if event.created is not None else 0
@@ -461,7 +502,7 @@ class ResponsesWriter:
         echo: dict[str, Any] = {} if event.protocol == "responses" else dict(DEFAULT_ECHO)
         if event.service_tier is not None:
             echo["service_tier"] = event.service_tier
-        echo.update(self._keys.pop("response", {}))
+        echo.update(self._keys.get("response", {}))
         echo.update(self._echo)
         fields: dict[str, Any] = {
             "id": response_id,
@@ -482,15 +523,7 @@ class ResponsesWriter:
                 echo[key] = float(value)
         fields.update(echo)
         order = {key: n for n, key in enumerate(_RESPONSE_ORDER)}
-        self._response = dict(sorted(fields.items(), key=lambda kv: order.get(kv[0], len(order))))
-        background = self._response.get("background") is True
-        if background:
-            self._response["status"] = "queued"
-        self._emit(out, "response.created", {"response": dict(self._response)})
-        if background:
-            self._emit(out, "response.queued", {"response": dict(self._response)})
-            self._response["status"] = "in_progress"
-        self._emit(out, "response.in_progress", {"response": dict(self._response)})
+        return dict(sorted(fields.items(), key=lambda kv: order.get(kv[0], len(order))))
 
     def _emit(self, out: list[WireEvent], kind: str, fields: Mapping[str, Any]) -> None:
         event: WireEvent = {"type": kind, "sequence_number": self._seq}
@@ -509,6 +542,7 @@ class ResponsesWriter:
             response["incomplete_details"] = {"reason": reason}
         self._emit(out, kind, {"response": response})
         self._ended = True
+        self._last = response
 
     def _final(self, status: str) -> dict[str, Any]:
         response = dict(self._response)
@@ -526,7 +560,7 @@ class ResponsesWriter:
             response["usage"] = responses_usage(usage)
         if self._moderation is not None:
             response["moderation"] = self._moderation
-        response.update(self._keys.pop("response", {}))
+        response.update(self._keys.get("response", {}))  # read only: response() calls this
         return response
 
     def _failed(self, out: list[WireEvent], error: Mapping[str, Any] | None = None) -> None:
@@ -543,6 +577,7 @@ class ResponsesWriter:
         response["error"] = dict(error)
         self._emit(out, "response.failed", {"response": response})
         self._ended = True
+        self._last = response
 
     def _write_error(self, error: Mapping[str, Any], out: list[WireEvent]) -> None:
         code = error.get("code")
@@ -1210,6 +1245,12 @@ class ResponsesWriter:
             item.result.update(cast("dict[str, Any]", content))
         if event.is_error:
             item.result["status"] = "failed"
+
+
+def _copied(response: dict[str, Any]) -> dict[str, Any]:
+    # A snapshot shares no list or dict with the writer, which keeps adding to its own.
+    copied: dict[str, Any] = copy(response, "the response")
+    return copied
 
 
 def _finished_part(part: _Part) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openai.types.chat import ChatCompletion
+from openai.types.responses import Response
 from pydantic import BaseModel
 from typing_extensions import Never, assert_never, assert_type
 
@@ -100,10 +101,21 @@ def check_unknown_tool_error(error: UnknownToolError) -> None:
 
 def check_accumulate(events: Iterator[StreamEvent]) -> None:
     assert_type(typedstream.accumulate(events), ChatCompletion)
+    assert_type(typedstream.accumulate(events, into="response"), dict[str, Any])
 
 
 async def check_aaccumulate(events: AsyncIterator[StreamEvent]) -> None:
     assert_type(await typedstream.aaccumulate(events), ChatCompletion)
+    assert_type(await typedstream.aaccumulate(events, into="response"), dict[str, Any])
+
+
+def check_accumulator_response(event: StreamEvent) -> None:
+    acc = Accumulator(response=True)
+    acc.add(event)
+    assert_type(acc.response(), dict[str, Any])
+    assert_type(acc.response_model(), Response)
+    writer = typedstream.ResponsesWriter(model="gpt-5", echo={"instructions": "Be brief."})
+    assert_type(Accumulator(response=writer).response(), dict[str, Any])
 
 
 def check_accumulator(event: StreamEvent) -> None:
