@@ -108,11 +108,11 @@ def test_the_response_is_the_openai_sdks_final_response(path: Path) -> None:
     from openai.lib.streaming.responses._responses import ResponseStreamState
 
     state: Any = ResponseStreamState(input_tools=omit, text_format=omit)
-    for wire in typedstream.to_responses_events(typedstream.events(path.read_bytes())):
-        state.handle_event(wire)
     with warnings.catch_warnings():
-        # Pydantic warns when it dumps an item shape the SDK's union does not list exactly.
+        # Pydantic warns when the SDK dumps an item shape its union does not list exactly.
         warnings.simplefilter("ignore", UserWarning)
+        for wire in typedstream.to_responses_events(typedstream.events(path.read_bytes())):
+            state.handle_event(wire)
         final = state._completed_response.model_dump(mode="json", exclude_unset=True)
     for item in final["output"]:  # the structured-output helper's slots
         item.pop("parsed_arguments", None)
