@@ -244,6 +244,20 @@ def test_a_snapshot_is_not_changed_by_later_events() -> None:
     assert acc.response()["output"]
 
 
+def test_changing_a_snapshot_does_not_change_the_accumulator() -> None:
+    events = list(typedstream.events(scenario("responses_tools").payloads()))
+    acc = Accumulator(response=True)
+    acc.extend(events[:12])  # the message is done, a call streams
+    acc.response()["output"][0]["content"].clear()
+    acc.extend(events[12:])
+    final = acc.response()
+    assert final["output"][0]["content"][0]["text"] == "Let me check both."
+    final["output"].clear()
+    final["tools"].clear()
+    assert len(acc.response()["output"]) == 3
+    assert acc.response()["tools"]
+
+
 def test_before_the_generated_id_is_seeded_the_id_is_empty() -> None:
     acc = Accumulator(response=True)
     assert acc.response()["id"] == ""
