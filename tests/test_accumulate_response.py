@@ -285,6 +285,15 @@ def test_the_opt_in_leaves_the_default_accumulators_add_untouched() -> None:
     assert isinstance(Accumulator(response=True), Accumulator)
 
 
+def test_a_subclass_cannot_opt_in_and_says_so() -> None:
+    class Mine(Accumulator):
+        __slots__ = ()
+
+    assert type(Mine()) is Mine
+    with pytest.raises(UsageError, match=r"Mine\(response=\.\.\.\)"):
+        Mine(response=True)
+
+
 def test_a_writer_given_to_the_accumulator_sets_the_echo_fields() -> None:
     writer = ResponsesWriter(model="gpt-5", echo={"instructions": "Be brief.", "tools": []})
     acc, _ = fed(

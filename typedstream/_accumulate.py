@@ -215,6 +215,11 @@ class Accumulator:
         return object.__new__(cls)
 
     def __init__(self, *, response: bool | ResponsesWriter = False) -> None:
+        if response is not False and not isinstance(self, _ResponseAccumulator):
+            raise UsageError(
+                f"{type(self).__name__}(response=...): only Accumulator itself builds the "
+                "Responses response; feed a ResponsesWriter beside your subclass instead"
+            )
         self._started: StreamStarted | None = None
         self._choices: dict[int, _Choice] = {}
         self._usage: dict[str, Any] | None = None
