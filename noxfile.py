@@ -23,7 +23,7 @@ nox.options.error_on_missing_interpreters = True
 PYTHON = "3.11"
 CONSTRAINTS = ("-c", ".ci/constraints.txt")
 # The oldest versions `pyproject.toml` admits; `nox -s tests_min` proves them.
-MINIMUMS = ("pydantic==2.9.0", "typing-extensions==4.12.0", "openai==1.66.0", "jiter==0.8.0")
+MINIMUMS = ("pydantic==2.9.0", "typing-extensions==4.12.0", "openai==1.99.2", "jiter==0.8.0")
 
 
 @nox.session(python=PYTHON)

@@ -14,7 +14,6 @@ import random
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import anthropic
 import pytest
 from corpus import CORPUS, Recording
 
@@ -1665,6 +1664,7 @@ async def test_aevents_gives_the_same_events(name: str) -> None:
 
 
 def test_sdk_event_objects_give_the_same_events_as_dicts() -> None:
+    pytest.importorskip("anthropic")
     from anthropic._models import construct_type  # how the SDK's Stream builds them
     from anthropic.types import RawMessageStreamEvent
 
@@ -1692,12 +1692,17 @@ REQUEST: dict[str, Any] = {
 }
 
 
-def _client(provider: LoopbackProvider) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=provider.root, api_key="k", max_retries=0)
+def _anthropic() -> Any:
+    # A test extra: `nox -s tests_min` runs this module's other tests without it.
+    return pytest.importorskip("anthropic")
 
 
-def _aclient(provider: LoopbackProvider) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url=provider.root, api_key="k", max_retries=0)
+def _client(provider: LoopbackProvider) -> Any:
+    return _anthropic().Anthropic(base_url=provider.root, api_key="k", max_retries=0)
+
+
+def _aclient(provider: LoopbackProvider) -> Any:
+    return _anthropic().AsyncAnthropic(base_url=provider.root, api_key="k", max_retries=0)
 
 
 def _without_ping(name: str) -> list[StreamEvent]:

@@ -1074,8 +1074,17 @@ def _pieces(data: bytes, seed: int) -> Iterator[bytes]:
         at += size
 
 
+def _skip_if_the_sdk_alters_it(name: str) -> None:
+    # openai < 2.39 dumps the `web_search` tool of the response's echo with other keys than the
+    # JSON it was built from, so its objects do not carry the recording (tests_min's 1.99.2).
+    version = tuple(int(part) for part in openai.__version__.split(".")[:2])
+    if "web_search" in name and version < (2, 39):
+        pytest.skip("openai < 2.39 dumps a web_search tool's echo with other keys")
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_dicts_sse_in_pieces_and_sdk_objects_give_the_same_events(name: str) -> None:
+    _skip_if_the_sdk_alters_it(name)
     from openai._models import construct_type  # how the SDK's Stream builds its events
     from openai.types.responses import ResponseStreamEvent
 
@@ -1144,6 +1153,7 @@ def _aclient(name: str) -> openai.AsyncOpenAI:
 
 @pytest.mark.parametrize("name", SDK_RECORDINGS)
 def test_the_sdk_stream_and_response_stream_give_the_recording_s_events(name: str) -> None:
+    _skip_if_the_sdk_alters_it(name)
     expected = read(wire(name))
     with _client(name) as client:
         assert read(client.responses.create(model="m", input="hi", stream=True)) == expected
@@ -1155,6 +1165,7 @@ def test_the_sdk_stream_and_response_stream_give_the_recording_s_events(name: st
 
 @pytest.mark.parametrize("name", SDK_RECORDINGS)
 async def test_the_async_sdk_streams_give_the_same_events(name: str) -> None:
+    _skip_if_the_sdk_alters_it(name)
     expected = read(wire(name))
     async with _aclient(name) as client:
         stream = await client.responses.create(model="m", input="hi", stream=True)
