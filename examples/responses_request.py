@@ -140,10 +140,11 @@ def completion_kwargs(request: Mapping[str, Any]) -> dict[str, Any]:
     model = request.get("model")
     if not isinstance(model, str) or not model:
         raise InvalidRequest("model", "a model name is required")
+    # A key set to null is a key not set, as OpenAI reads it.
     for key in ("store", "stream", "parallel_tool_calls"):
-        if key in request and not isinstance(request[key], bool):
+        if request.get(key) is not None and not isinstance(request[key], bool):
             raise InvalidRequest(key, "must be a boolean")
-    if "include" in request:
+    if request.get("include") is not None:
         _strings(request["include"], "include")
     if request.get("metadata") is not None:
         _object(request["metadata"], "metadata")
@@ -153,9 +154,9 @@ def completion_kwargs(request: Mapping[str, Any]) -> dict[str, Any]:
     }
     if request.get("tools"):
         kwargs["tools"] = chat_tools(request["tools"])
-    if "tool_choice" in request:
+    if request.get("tool_choice") is not None:
         kwargs["tool_choice"] = chat_tool_choice(request["tool_choice"])
-    if "parallel_tool_calls" in request:
+    if request.get("parallel_tool_calls") is not None:
         kwargs["parallel_tool_calls"] = request["parallel_tool_calls"]
     kwargs.update(_sampling(request))
     if request.get("reasoning") is not None:

@@ -384,3 +384,8 @@ def test_a_missing_model_is_refused() -> None:
 
 def test_an_empty_input_list_is_refused() -> None:
     assert rejection({"model": MODEL, "input": []}).param == "input"
+
+
+def test_settings_set_to_null_are_settings_not_set() -> None:
+    nulls = {"tools": None, "tool_choice": None, "parallel_tool_calls": None, "store": None}
+    assert set(completion_kwargs(request(**nulls, temperature=None))) == {"model", "messages"}
