@@ -24,6 +24,20 @@ tool results), and the reply is written by typedstream, never by LiteLLM's own a
 A request the translation refuses, or a provider error before the first byte, gets Anthropic's
 error JSON (``{"type": "error", "error": {…}}``) with the HTTP status Anthropic would send.
 
+``POST /v1/responses`` takes an OpenAI Responses request (what ``client.responses`` and
+openai-agents' ``OpenAIResponsesModel`` send), with any LiteLLM model name as ``model``.
+``responses_request.py`` turns it into chat arguments (the whole conversation a stateless
+client sends: function calls and their outputs, reasoning items whose ``encrypted_content``
+carries an Anthropic thinking signature back), and typedstream writes the reply:
+
+* ``"stream": true``: Responses' SSE events (``typedstream.ato_responses_sse``) echoing the
+  request's settings (``instructions``, ``tools``, ``tool_choice``…). An error in the middle
+  ends in ``error`` then ``response.failed``.
+* otherwise: the ``Response`` JSON that such a stream ends with (``ResponsesWriter``).
+
+A request the translation refuses gets HTTP 400 with OpenAI's error JSON (``param`` names the
+place); a provider error before the first byte, OpenAI's error JSON with the provider's status.
+
 Every request is independent (no state between requests), so the app scales by running more
 workers or more instances: see ``docs/recipes/proxy.md``. When a client disconnects, Starlette
 cancels the response, and leaving ``typedstream.aevents`` closes the provider's connection.
@@ -33,9 +47,9 @@ Run it (provider keys come from the environment, as LiteLLM reads them)::
     pip install 'typedstream[litellm]' starlette uvicorn
     uvicorn openai_proxy:app --app-dir examples --port 8000
 
-and point any OpenAI client at ``http://127.0.0.1:8000/v1``, or any Anthropic client at
-``http://127.0.0.1:8000``. ``create_app(**defaults)`` makes
-an app that passes ``defaults`` (``api_base``, ``api_key``, ``timeout``…) to every call.
+and point any OpenAI client (chat or Responses) at ``http://127.0.0.1:8000/v1``, or any
+Anthropic client at ``http://127.0.0.1:8000``. ``create_app(**defaults)`` makes an app that
+passes ``defaults`` (``api_base``, ``api_key``, ``timeout``…) to every call.
 """
 
 from __future__ import annotations
@@ -46,7 +60,8 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any, cast
 
-from messages_request import InvalidRequest, completion_kwargs
+import messages_request
+import responses_request
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -139,8 +154,8 @@ def create_app(
             return _anthropic_error(400, "the request body must be a JSON object")
         body = cast("dict[str, Any]", parsed)
         try:
-            params = completion_kwargs(body)
-        except InvalidRequest as exc:
+            params = messages_request.completion_kwargs(body)
+        except messages_request.InvalidRequest as exc:
             return JSONResponse(exc.body(), status_code=400)
         try:
             upstream = await litellm.acompletion(
@@ -166,10 +181,49 @@ def create_app(
         return JSONResponse(accumulator.message())
         # --8<-- [end:messages]
 
+    async def responses(request: Request) -> Response:
+        try:
+            parsed: object = await request.json()
+        except ValueError:
+            return _error(400, "the request body is not JSON")
+        if not isinstance(parsed, dict):
+            return _error(400, "the request body must be a JSON object")
+        body = cast("dict[str, Any]", parsed)
+        try:
+            params = responses_request.completion_kwargs(body)
+        except responses_request.InvalidRequest as exc:
+            return JSONResponse(exc.body(), status_code=400)
+        try:
+            upstream = await litellm.acompletion(
+                **{**defaults, **params}, stream=True, stream_options={"include_usage": True}
+            )
+        except Exception as exc:  # raised before any byte was sent: a plain error response
+            return _openai_error(exc)
+        # --8<-- [start:responses]
+        events = typedstream.aevents(upstream)
+        model, echo = body["model"], responses_request.echo_fields(body)
+        if body.get("stream") is True:
+            frames = typedstream.ato_responses_sse(events, model=model, echo=echo)
+            return StreamingResponse(
+                _ending_cleanly(frames),
+                media_type="text/event-stream",
+                headers={"cache-control": "no-cache"},
+            )
+        # Not streamed: the response object a streamed call ends with.
+        writer = typedstream.ResponsesWriter(model=model, echo=echo)
+        try:
+            async for event in events:
+                writer.write(event)
+        except Exception as exc:
+            return _openai_error(exc)
+        return JSONResponse(writer.close()[-1]["response"])
+        # --8<-- [end:responses]
+
     return Starlette(
         routes=[
             Route("/v1/chat/completions", chat_completions, methods=["POST"]),
             Route("/v1/messages", messages, methods=["POST"]),
+            Route("/v1/responses", responses, methods=["POST"]),
         ]
     )
 
@@ -217,17 +271,40 @@ _ANTHROPIC_ERRORS = {
 _QUOTED_TYPE = re.compile(r'"error":\s*\{"type":\s*"([a-z_]+)"')
 
 
-def _provider_error(exc: Exception) -> JSONResponse:
-    """Anthropic's error JSON for a provider error, with the status Anthropic would send."""
+def _provider_status(exc: Exception) -> int:
+    """The HTTP status of a provider error, as the provider sent it."""
     status = getattr(exc, "status_code", 502)
     status = status if isinstance(status, int) and 400 <= status < 600 else 502
-    message = str(exc)
-    quoted = _QUOTED_TYPE.search(message)
+    quoted = _QUOTED_TYPE.search(str(exc))
     # LiteLLM raises Anthropic's 529 "overloaded_error" as a 500: the body it quotes says
     # what it was, and the client's retry logic needs the real status.
     if status == 500 and quoted is not None and quoted.group(1) == "overloaded_error":
         status = 529
-    return _anthropic_error(status, message)
+    return status
+
+
+def _provider_error(exc: Exception) -> JSONResponse:
+    """Anthropic's error JSON for a provider error, with the status Anthropic would send."""
+    return _anthropic_error(_provider_status(exc), str(exc))
+
+
+# OpenAI's error type for each HTTP status (anything else from 500 on: server_error).
+_OPENAI_ERRORS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "not_found_error",
+    409: "conflict_error",
+    413: "invalid_request_error",
+    422: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def _openai_error(exc: Exception) -> JSONResponse:
+    """OpenAI's error JSON for a provider error, with the provider's status."""
+    status = _provider_status(exc)
+    return _error(status, str(exc), _OPENAI_ERRORS.get(status, "server_error"))
 
 
 def _anthropic_error(status: int, message: str) -> JSONResponse:
