@@ -43,6 +43,21 @@ blocks; each also 10x longer), in µs per *source event* (``ping`` included):
   ``MessageStream`` does per event; pings dropped, as its ``Stream`` drops them), and its
   ``MessageStream`` over a ``Stream`` of the same SSE pieces (decoder, ``json.loads``, both).
 
+The Responses rows (issue 16) run the same way over two recorded Responses streams
+(``bench/streams.py``: ``r-summary``, 676 events of reasoning summary and text, and
+``r-call``, 33 events ending in a function call; each also with every text delta sent ten
+times), in µs per *source event*:
+
+* floor: split the SSE body into lines and ``jiter.from_json`` every ``data:`` payload;
+* ``events()`` from the Responses SSE body in 4 KiB pieces and from the decoded event dicts;
+* ``to_responses_sse()`` over the stream's events, its floor (``json.dumps`` of each event it
+  writes, plus the ``event: …`` / ``data: …`` framing), ``to_responses_events()`` and
+  ``to_responses_sse(events())``;
+* peers: the ``openai`` SDK's path over the decoded dicts, ``construct_type`` of each event to
+  the ``ResponseStreamEvent`` union plus ``ResponseStreamState.handle_event`` (what
+  ``client.responses.stream()`` costs per event without HTTP), and its ``ResponseStream``
+  over a ``Stream`` of the same SSE pieces.
+
 A typedstream row that cannot run yet (no ``to_anthropic_sse``, or ``events()`` raising on
 Anthropic input) prints ``n/a (not available)`` with the reason, and its targets print ``n/a``
 without failing the run.
@@ -51,8 +66,8 @@ Peak memory (``tracemalloc``) is measured separately, since tracing slows everyt
 with jiter's bounded process-wide string cache warm (see ``peak_memory``).
 ``import typedstream`` is timed in fresh subprocesses.
 
-The run ends with the targets (issues 8, 14 and 15), each PASS or FAIL; the exit status is 1 if
-one the library holds failed. A target marked ``(next)`` is one to reach: it is reported,
+The run ends with the targets (issues 8, 14, 15 and 16), each PASS or FAIL; the exit status
+is 1 if one the library holds failed. A target marked ``(next)`` is one to reach: it is reported,
 honestly FAIL until reached, and does not fail the run.
 
 **A/B mode** (``--baseline REF``, ``REF`` defaulting to ``main``) answers "is the working tree

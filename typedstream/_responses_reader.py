@@ -11,6 +11,11 @@ the ``.done`` values checked against the deltas, the terminal response, and the 
 ``sequence_number`` counts 0, 1, 2… on every event or is absent on every event, ``obfuscation``
 is dropped, ``response.in_progress`` and ``response.queued`` make no event.
 
+The usual event, a delta of the open part or call, is read in :meth:`~ResponsesReader.feed`
+itself when it is numbered in turn, has only known keys, points at the open part and has no
+logprobs (docs/performance.md); any other event, and any such event that breaks a rule, goes
+through its handler.
+
 An output item is a block, indexed by its ``output_index``; its ``item_id`` is not checked
 (GitHub Copilot sends a new one on every event, a rule for the checker, not the reader). A
 ``.done`` value that extends the deltas gives the rest as one more delta (LM Studio sends
