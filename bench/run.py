@@ -43,6 +43,21 @@ blocks; each also 10x longer), in µs per *source event* (``ping`` included):
   ``MessageStream`` does per event; pings dropped, as its ``Stream`` drops them), and its
   ``MessageStream`` over a ``Stream`` of the same SSE pieces (decoder, ``json.loads``, both).
 
+The Responses rows (issue 16) run the same way over two recorded Responses streams
+(``bench/streams.py``: ``r-summary``, 676 events of reasoning summary and text, and
+``r-call``, 33 events ending in a function call; each also with every text delta sent ten
+times), in µs per *source event*:
+
+* floor: split the SSE body into lines and ``jiter.from_json`` every ``data:`` payload;
+* ``events()`` from the Responses SSE body in 4 KiB pieces and from the decoded event dicts;
+* ``to_responses_sse()`` over the stream's events, its floor (``json.dumps`` of each event it
+  writes, plus the ``event: …`` / ``data: …`` framing), ``to_responses_events()`` and
+  ``to_responses_sse(events())``;
+* peers: the ``openai`` SDK's path over the decoded dicts, ``construct_type`` of each event to
+  the ``ResponseStreamEvent`` union plus ``ResponseStreamState.handle_event`` (what
+  ``client.responses.stream()`` costs per event without HTTP), and its ``ResponseStream``
+  over a ``Stream`` of the same SSE pieces.
+
 A typedstream row that cannot run yet (no ``to_anthropic_sse``, or ``events()`` raising on
 Anthropic input) prints ``n/a (not available)`` with the reason, and its targets print ``n/a``
 without failing the run.
@@ -51,8 +66,8 @@ Peak memory (``tracemalloc``) is measured separately, since tracing slows everyt
 with jiter's bounded process-wide string cache warm (see ``peak_memory``).
 ``import typedstream`` is timed in fresh subprocesses.
 
-The run ends with the targets (issues 8, 14 and 15), each PASS or FAIL; the exit status is 1 if
-one the library holds failed. A target marked ``(next)`` is one to reach: it is reported,
+The run ends with the targets (issues 8, 14, 15 and 16), each PASS or FAIL; the exit status
+is 1 if one the library holds failed. A target marked ``(next)`` is one to reach: it is reported,
 honestly FAIL until reached, and does not fail the run.
 
 **A/B mode** (``--baseline REF``, ``REF`` defaulting to ``main``) answers "is the working tree
@@ -801,6 +816,251 @@ def anthropic_targets(
     ]
 
 
+# -- the Responses rows (issue 16) -----------------------------------------------------------
+
+
+@dataclass
+class ResponsesInputs:
+    """Everything a Responses path needs for one stream, built before any timing."""
+
+    stream: streams.ResponsesStream
+    body: bytes
+    pieces: list[bytes]
+    dicts: list[dict[str, Any]]  # every data payload, decoded
+    events: list[typedstream.StreamEvent]
+    wire: list[tuple[bytes, dict[str, Any]]]  # what to_responses_sse() writes, decoded
+    objects: list[Any]  # openai ResponseStreamEvent objects, built the way its Stream does
+
+    @property
+    def chunks(self) -> int:
+        return len(self.stream.events)
+
+
+def prepare_responses(stream: streams.ResponsesStream) -> ResponsesInputs:
+    from openai._models import construct_type
+    from openai.types.responses import ResponseStreamEvent
+
+    body = streams.responses_sse_body(stream)
+    dicts = [jiter.from_json(line[6:]) for line in body.split(b"\n") if line.startswith(b"data: ")]
+    pieces = streams.sse_pieces(body)
+    events = list(typedstream.events(pieces))
+    wire = _sse_events(b"".join(typedstream.to_responses_sse(events)))
+    objects = [construct_type(type_=ResponseStreamEvent, value=d) for d in dicts]
+    return ResponsesInputs(stream, body, pieces, dicts, events, wire, objects)
+
+
+def r_floor(inp: ResponsesInputs) -> Work:
+    body = inp.body
+    from_json = jiter.from_json
+
+    def run() -> None:
+        for line in body.split(b"\n"):
+            if line.startswith(b"data: "):
+                from_json(line[6:])
+
+    return run
+
+
+def r_events_sse(inp: ResponsesInputs) -> Work:
+    pieces = inp.pieces
+    return lambda: consume(typedstream.events(pieces))
+
+
+def r_events_dicts(inp: ResponsesInputs) -> Work:
+    dicts = inp.dicts
+    return lambda: consume(typedstream.events(dicts))
+
+
+def r_writer(inp: ResponsesInputs) -> Work:
+    evs = inp.events
+    return lambda: consume(typedstream.to_responses_sse(evs))
+
+
+def r_dumps_floor(inp: ResponsesInputs) -> Work:
+    wire = inp.wire
+    dumps = json.dumps
+
+    def run() -> None:
+        for name, event in wire:
+            data = dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+            b"event: " + name + b"\ndata: " + data + b"\n\n"
+
+    return run
+
+
+def r_writer_objects(inp: ResponsesInputs) -> Work:
+    evs = inp.events
+    return lambda: consume(typedstream.to_responses_events(evs))
+
+
+def r_proxy(inp: ResponsesInputs) -> Work:
+    pieces = inp.pieces
+    return lambda: consume(typedstream.to_responses_sse(typedstream.events(pieces)))
+
+
+def r_sdk(inp: ResponsesInputs) -> Work:
+    from openai import omit
+    from openai._models import construct_type
+    from openai.lib.streaming.responses import ResponseStreamState
+    from openai.types.responses import ResponseStreamEvent
+
+    # What client.responses.stream() does per event, without HTTP: its Stream builds each
+    # event with construct_type(), its ResponseStream hands it to handle_event().
+    dicts = inp.dicts
+
+    def run() -> None:
+        state: ResponseStreamState[Any] = ResponseStreamState(input_tools=omit, text_format=omit)
+        for value in dicts:
+            state.handle_event(construct_type(type_=ResponseStreamEvent, value=value))
+
+    return run
+
+
+def r_sdk_stream(inp: ResponsesInputs) -> Work:
+    import httpx
+    from openai import OpenAI, Stream, omit
+    from openai.lib.streaming.responses import ResponseStream
+    from openai.types.responses import ResponseStreamEvent
+
+    # Never sends a request: only its SSE decoder, its Stream and its ResponseStream are used.
+    client = OpenAI(api_key="bench", base_url="http://127.0.0.1:9/v1")
+    pieces = inp.pieces
+
+    def run() -> None:
+        response = httpx.Response(200, content=iter(pieces))
+        raw = Stream(cast_to=ResponseStreamEvent, response=response, client=client)
+        stream = ResponseStream(
+            raw_stream=raw,  # type: ignore[arg-type]
+            text_format=omit,
+            input_tools=omit,
+            starting_after=None,
+        )
+        consume(stream)
+        stream.get_final_response()
+
+    return run
+
+
+@dataclass(frozen=True)
+class RPath:
+    label: str
+    make: Callable[[ResponsesInputs], Work]
+    peer: bool = False  # slow: fewer repetitions
+
+
+R_EVENTS_SSE = "events(): Responses SSE, 4 KiB pieces"
+R_WRITER = "to_responses_sse(): events → SSE bytes"
+R_DUMPS_FLOOR = "floor: json.dumps + event/data framing"
+R_SDK = "peer: openai construct_type + handle_event"
+R_SDK_STREAM = "peer: openai ResponseStream (SSE → response)"
+
+R_PATHS = (
+    RPath(FLOOR, r_floor),
+    RPath(R_EVENTS_SSE, r_events_sse),
+    RPath("events(): Responses event dicts", r_events_dicts),
+    RPath(R_WRITER, r_writer),
+    RPath(R_DUMPS_FLOOR, r_dumps_floor),
+    RPath("to_responses_events(): events → objects", r_writer_objects),
+    RPath("to_responses_sse(events()): SSE in → SSE out", r_proxy),
+    RPath(R_SDK, r_sdk, peer=True),
+    RPath(R_SDK_STREAM, r_sdk_stream, peer=True),
+)
+
+
+def responses_section(rounds: int, min_time: float) -> tuple[list[Target], dict[str, Any]]:
+    """Time the Responses rows, interleaved as the chat rows are; print their tables.
+
+    Costs are µs per *source event* of the Responses stream.
+    """
+    base, long = streams.build_responses(1), streams.build_responses(10)
+    print("\nOpenAI Responses streams: preparing inputs…", flush=True)
+    inputs = {s.name: prepare_responses(s) for s in base + long}
+    names = list(inputs)
+    gc.collect()
+    gc.freeze()
+    works: dict[tuple[str, str], Work] = {}
+    peers: set[tuple[str, str]] = set()
+    for b, lg in zip(base, long, strict=True):
+        for path in R_PATHS:
+            for name in (b.name, lg.name):
+                works[path.label, name] = path.make(inputs[name])
+                if path.peer:
+                    peers.add((path.label, name))
+    print(f"timing {len(works)} runs x {rounds} rounds…", flush=True)
+    seconds = measure(works, rounds, min_time, peers)
+    samples = {key: [t * 1e6 / inputs[key[1]].chunks for t in ts] for key, ts in seconds.items()}
+
+    def per_stream(a: str, b: str) -> dict[str, float]:
+        return {n: paired(samples[a, n], samples[b, n]) for n in names}
+
+    rows = [["(events in the stream)", *(str(inputs[n].chunks) for n in names)]]
+    rows += [[p.label, *(_fmt(min(samples[p.label, n])) for n in names)] for p in R_PATHS]
+    print()
+    print(_table([f"µs per event (best of {rounds})", *names], rows))
+    over_floor = per_stream(R_EVENTS_SSE, FLOOR)
+    sdk_over = per_stream(R_SDK, R_EVENTS_SSE)
+    sdk_floor = per_stream(R_SDK, FLOOR)
+    stream_over = per_stream(R_SDK_STREAM, R_EVENTS_SSE)
+    over_dumps = per_stream(R_WRITER, R_DUMPS_FLOOR)
+    ratios = [
+        ["events() SSE ÷ JSON floor", *(_x(over_floor[n], 2) for n in names)],
+        ["SDK handle_event ÷ events() SSE", *(_x(sdk_over[n], 0) for n in names)],
+        ["SDK handle_event ÷ JSON floor", *(_x(sdk_floor[n], 0) for n in names)],
+        ["SDK ResponseStream ÷ events() SSE", *(_x(stream_over[n], 0) for n in names)],
+        ["to_responses_sse() ÷ json.dumps floor", *(_x(over_dumps[n], 2) for n in names)],
+    ]
+    print()
+    print(_table(["ratios (median of rounds)", *names], ratios))
+    growth = {
+        (p.label, b.name): paired(samples[p.label, lg.name], samples[p.label, b.name])
+        for p in R_PATHS
+        for b, lg in zip(base, long, strict=True)
+    }
+    growth_rows = [[p.label, *(_x(growth[p.label, b.name], 2) for b in base)] for p in R_PATHS]
+    print()
+    print(_table(["per-event cost, 10x ÷ base (median)", *(s.name for s in base)], growth_rows))
+
+    targets = responses_targets(over_floor, over_dumps, growth, base)
+    results = {
+        "us_per_event": {f"{k[0]} | {k[1]}": min(v) for k, v in samples.items()},
+        "events_sse_over_floor": over_floor,
+        "sdk_over_events_sse": sdk_over,
+        "sdk_over_floor": sdk_floor,
+        "sdk_response_stream_over_events_sse": stream_over,
+        "to_responses_sse_over_dumps": over_dumps,
+        "growth": {f"{k[0]} | {k[1]}": v for k, v in growth.items()},
+    }
+    return targets, results
+
+
+def responses_targets(
+    over_floor: dict[str, float],
+    over_dumps: dict[str, float],
+    growth: dict[tuple[str, str], float],
+    base: list[streams.ResponsesStream],
+) -> list[Target]:
+    """The Responses targets of issue 16."""
+    worst_floor, worst_dumps = max(over_floor.values()), max(over_dumps.values())
+    linear = max(growth[R_EVENTS_SSE, b.name] for b in base)
+    return [
+        Target(
+            "events() from Responses SSE ≤ 2.5x the JSON floor (worst stream)",
+            _x(worst_floor, 2),
+            worst_floor <= 2.5,
+        ),
+        Target(
+            "to_responses_sse() ≤ 2.5x json.dumps + framing (worst stream)",
+            _x(worst_dumps, 2),
+            worst_dumps <= 2.5,
+        ),
+        Target(
+            "linear: events() Responses SSE per event, 10x stream within 10% of base (worst)",
+            _x(linear, 2),
+            linear <= 1.10,
+        ),
+    ]
+
+
 # -- A/B: the working tree against a git ref, interleaved -----------------------------------
 
 BENCH = pathlib.Path(__file__).resolve().parent
@@ -983,6 +1243,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer, shorter repetitions")
     parser.add_argument("--no-litellm", action="store_true", help="skip the LiteLLM peer")
     parser.add_argument("--no-anthropic", action="store_true", help="skip the Anthropic rows")
+    parser.add_argument("--no-responses", action="store_true", help="skip the Responses rows")
+    parser.add_argument(
+        "--only-responses", action="store_true", help="only the Responses rows (and targets)"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     parser.add_argument(
         "--baseline",
@@ -995,6 +1259,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.baseline:
         return ab_main(args.baseline, args.quick, args.json)
     rounds, min_time = (5, 0.01) if args.quick else (25, 0.015)
+    if args.only_responses:
+        targets, responses_results = responses_section(rounds, min_time)
+        print()
+        report(targets)
+        _write_json(args.json, {"responses": responses_results}, targets)
+        return 0 if all(t.holds for t in targets) else 1
     paths = [p for p in PATHS if not (p.litellm and args.no_litellm)]
 
     base = streams.build(1)
@@ -1108,31 +1378,35 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_anthropic:
         anthropic_targets, anthropic_results = anthropic_section(rounds, min_time)
         targets += anthropic_targets
+    responses_results: dict[str, Any] = {}
+    if not args.no_responses:
+        responses_targets, responses_results = responses_section(rounds, min_time)
+        targets += responses_targets
     print()
     report(targets)
 
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(
-                {
-                    "us_per_chunk": {f"{k[0]} | {k[1]}": v for k, v in us.items()},
-                    "import_ms": import_s * 1e3,
-                    "targets": {
-                        t.name: {"value": t.value, "ok": t.ok, "available": t.available}
-                        for t in targets
-                    },
-                    "ratios": {
-                        "events_sse_over_floor": over_floor,
-                        "to_sse_over_dumps": over_dumps,
-                        "growth": {f"{k[0]} | {k[1]}": v for k, v in growth.items()},
-                    },
-                    "anthropic": anthropic_results,
-                },
-                f,
-                indent=2,
-                ensure_ascii=False,
-            )
+    results = {
+        "us_per_chunk": {f"{k[0]} | {k[1]}": v for k, v in us.items()},
+        "import_ms": import_s * 1e3,
+        "ratios": {
+            "events_sse_over_floor": over_floor,
+            "to_sse_over_dumps": over_dumps,
+            "growth": {f"{k[0]} | {k[1]}": v for k, v in growth.items()},
+        },
+        "anthropic": anthropic_results,
+        "responses": responses_results,
+    }
+    _write_json(args.json, results, targets)
     return 0 if all(t.holds for t in targets) else 1
+
+
+def _write_json(path: str | None, results: dict[str, Any], targets: list[Target]) -> None:
+    """``--json PATH``: the results and every target, with its status."""
+    if not path:
+        return
+    found = {t.name: {"value": t.value, "ok": t.ok, "available": t.available} for t in targets}
+    with open(path, "w") as f:
+        json.dump({**results, "targets": found}, f, indent=2, ensure_ascii=False)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ import random
 import string
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -341,3 +342,110 @@ def anthropic_sse_body(stream: AnthropicStream) -> bytes:
             data = text[:-1] + " " * rng.randint(0, 15) + "}"
         frames.append(f"event: {kind}\ndata: {data}\n\n".encode())
     return b"".join(frames)
+
+
+# -- OpenAI Responses streams ------------------------------------------------------------------
+
+RESPONSES_RECORDINGS = Path(__file__).resolve().parent.parent / "tests" / "recordings" / "responses"
+"""Where the recorded Responses streams the bench replays live (tests/recordings/README.txt)."""
+
+# Bench name -> recording: a long stream (o3-mini, 676 events: four reasoning summary parts
+# then a message) and a short one (gpt-5.5, 33 events: reasoning, a commentary message, a
+# function call). Both are byte-exact captures of the API (the pai_* provenance class).
+RESPONSES_SOURCES: dict[str, str] = {
+    "r-summary": "pai_openai_o3mini_reasoning_summary",
+    "r-call": "pai_openai_gpt55_phase_text_then_function_call",
+}
+# The text deltas a longer stream repeats (function call arguments stay whole JSON).
+_TEXT_DELTAS = frozenset(
+    {
+        "response.output_text.delta",
+        "response.refusal.delta",
+        "response.reasoning_text.delta",
+        "response.reasoning_summary_text.delta",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ResponsesStream:
+    """One Responses benchmark stream: its name and its event payloads, in wire order."""
+
+    name: str
+    events: list[dict[str, Any]]
+
+
+def _recorded_events(path: Path) -> list[dict[str, Any]]:
+    """The data payloads of a recorded Responses SSE body, decoded."""
+    events = []
+    for frame in path.read_bytes().split(b"\n\n"):
+        for line in frame.split(b"\n"):
+            if line.startswith(b"data: "):
+                events.append(json.loads(line[6:]))
+    return events
+
+
+def _lengthen(events: list[dict[str, Any]], scale: int) -> list[dict[str, Any]]:
+    """The stream with every text delta sent ``scale`` times, still a valid stream.
+
+    Each part's whole text (its ``.done`` event, its part, its item and the terminal
+    response repeat it) becomes the repeated deltas joined, and ``sequence_number`` counts
+    the longer stream again. Function call arguments are left as they are: repeating their
+    deltas would not be JSON.
+    """
+    texts: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}
+    longer: list[dict[str, Any]] = []
+    for event in events:
+        if event["type"] in _TEXT_DELTAS:
+            key = (
+                event["type"],
+                event.get("output_index"),
+                event.get("content_index"),
+                event.get("summary_index"),
+            )
+            old, new = texts.setdefault(key, ([], []))
+            old.append(event["delta"])
+            new += [event["delta"]] * scale
+            longer += [dict(event) for _ in range(scale)]
+        else:
+            longer.append(event)
+    whole = {"".join(old): "".join(new) for old, new in texts.values() if "".join(old)}
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return whole.get(value, value)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    longer = [e if e["type"] in _TEXT_DELTAS else swap(e) for e in longer]
+    if "sequence_number" in events[0]:
+        for number, event in enumerate(longer):
+            event["sequence_number"] = number
+    return longer
+
+
+def build_responses(scale: int = 1) -> list[ResponsesStream]:
+    """Every Responses benchmark stream, its text deltas sent ``scale`` times."""
+    found = []
+    for name, recording in RESPONSES_SOURCES.items():
+        events = _recorded_events(RESPONSES_RECORDINGS / f"{recording}.sse")
+        if scale != 1:
+            events, name = _lengthen(events, scale), f"{name}x{scale}"
+        found.append(ResponsesStream(name, events))
+    return found
+
+
+def responses_sse_body(stream: ResponsesStream) -> bytes:
+    """The SSE body the Responses API sends: ``event: <type>`` and compact JSON per event
+    (for the unscaled streams, the recordings' very bytes)."""
+    return b"".join(
+        b"event: "
+        + event["type"].encode()
+        + b"\ndata: "
+        + json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+        + b"\n\n"
+        for event in stream.events
+    )

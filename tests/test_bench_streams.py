@@ -1,8 +1,9 @@
-"""The Anthropic benchmark streams (``bench/streams.py``) are streams Anthropic could send.
+"""The Anthropic and Responses benchmark streams (``bench/streams.py``) are streams the
+providers could send.
 
-The bench times typedstream and the ``anthropic`` SDK on them (docs/performance.md): if they
-broke a rule of the protocol, the rows would time an error path, or the SDK a half-built
-message. Nothing here is timed.
+The bench times typedstream and the ``anthropic`` and ``openai`` SDKs on them
+(docs/performance.md): if they broke a rule of the protocol, the rows would time an error
+path, or the SDK a half-built message. Nothing here is timed.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 import jiter
 import pytest
 
+import typedstream
 from typedstream._anthropic_check import check_anthropic_events
+from typedstream._responses_check import check_responses_events
 
 BENCH_STREAMS = Path(__file__).resolve().parent.parent / "bench" / "streams.py"
 
@@ -104,3 +107,66 @@ def test_sdk_path_builds_three_tool_calls_with_their_whole_input() -> None:
         assert call.input["limit"] == 10
         assert len(json.dumps(call.input)) > 400
     assert message.stop_reason == "tool_use"
+
+
+# -- the Responses streams (issue 16) ----------------------------------------------------------
+
+R_ALL = [s for scale in (1, 3) for s in streams.build_responses(scale)]
+
+
+@pytest.mark.parametrize("stream", R_ALL, ids=lambda s: s.name)
+def test_responses_bench_stream_passes_the_responses_checker(stream: Any) -> None:
+    body = streams.responses_sse_body(stream)
+    assert check_responses_events(body, final_response=True) == []
+
+
+@pytest.mark.parametrize("stream", streams.build_responses(1), ids=lambda s: s.name)
+def test_responses_bench_body_is_the_recording_byte_for_byte(stream: Any) -> None:
+    path = streams.RESPONSES_RECORDINGS / f"{streams.RESPONSES_SOURCES[stream.name]}.sse"
+    assert streams.responses_sse_body(stream) == path.read_bytes()
+
+
+@pytest.mark.parametrize("scale", [2, 10])
+def test_longer_responses_stream_repeats_each_text_delta_and_its_whole_text(scale: int) -> None:
+    base, longer = streams.build_responses(1)[0], streams.build_responses(scale)[0]
+    deltas = [e["delta"] for e in base.events if e["type"].endswith("text.delta")]
+    assert [e["delta"] for e in longer.events if e["type"].endswith("text.delta")] == [
+        d for d in deltas for _ in range(scale)
+    ]
+    assert [e["sequence_number"] for e in longer.events] == list(range(len(longer.events)))
+    assert _text(longer.events) == "".join(
+        d for d in _text_deltas(base.events) for _ in range(scale)
+    )
+
+
+def _text(events: list[dict[str, Any]]) -> str:
+    """The answer's text as typedstream reads the stream (its .done values checked)."""
+    return "".join(e.text for e in typedstream.events(events) if e.kind == "text_delta")
+
+
+def _text_deltas(events: list[dict[str, Any]]) -> list[str]:
+    return [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+
+
+def test_responses_bench_streams_are_the_same_on_every_build() -> None:
+    first = [streams.responses_sse_body(s) for s in streams.build_responses(3)]
+    assert first == [streams.responses_sse_body(s) for s in streams.build_responses(3)]
+
+
+def test_sdk_path_builds_the_final_response_of_each_responses_stream() -> None:
+    """The openai SDK's path in the bench (construct_type + handle_event) reads the streams
+    to the end: its completed response has the recording's output."""
+    from openai import omit
+    from openai._models import construct_type
+    from openai.lib.streaming.responses import ResponseStreamState
+    from openai.types.responses import ResponseStreamEvent
+
+    for stream in streams.build_responses(2):
+        state: Any = ResponseStreamState(input_tools=omit, text_format=omit)
+        for value in stream.events:
+            state.handle_event(construct_type(type_=ResponseStreamEvent, value=value))
+        final = state._completed_response
+        assert final is not None
+        assert [item.type for item in final.output] == [
+            item["type"] for item in stream.events[-1]["response"]["output"]
+        ]

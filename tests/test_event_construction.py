@@ -14,12 +14,14 @@ from typedstream._events import (
     new_arguments_delta,
     new_reasoning_delta,
     new_refusal_delta,
+    new_summary_delta,
     new_text_delta,
 )
 
 CASES: list[tuple[Any, Any]] = [
     (new_text_delta("Hello", 2), TextDelta("Hello", choice=2)),
     (new_reasoning_delta("hmm", 0), ReasoningDelta("hmm")),
+    (new_summary_delta("in short", 1, True), ReasoningDelta("in short", choice=1, summary=True)),
     (new_refusal_delta("I can't", 1), RefusalDelta("I can't", choice=1)),
     (new_arguments_delta(1, "call_1", '{"a"', 0), ArgumentsDelta(1, "call_1", '{"a"', choice=0)),
 ]

@@ -1105,6 +1105,8 @@ new_text_delta = _text_event_builder(TextDelta)
 """``TextDelta(text, choice)``, built without the dataclass ``__init__``."""
 new_reasoning_delta: Callable[[str, int], ReasoningDelta] = _ReasoningDeltaBuilder  # type: ignore[assignment]
 """``ReasoningDelta(text, choice)``, built without the dataclass ``__init__``."""
+new_summary_delta: Callable[[str, int, bool], ReasoningDelta] = _ReasoningDeltaBuilder  # type: ignore[assignment]
+"""``ReasoningDelta(text, choice, summary)``, built without the dataclass ``__init__``."""
 new_refusal_delta = _text_event_builder(RefusalDelta)
 """``RefusalDelta(text, choice)``, built without the dataclass ``__init__``."""
 new_arguments_delta: Callable[[int, str, str, int], ArgumentsDelta] = _ArgumentsDeltaBuilder  # type: ignore[assignment]

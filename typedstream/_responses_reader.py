@@ -11,6 +11,11 @@ the ``.done`` values checked against the deltas, the terminal response, and the 
 ``sequence_number`` counts 0, 1, 2… on every event or is absent on every event, ``obfuscation``
 is dropped, ``response.in_progress`` and ``response.queued`` make no event.
 
+The usual event, a delta of the open part or call, is read in :meth:`~ResponsesReader.feed`
+itself when it is numbered in turn, has only known keys, points at the open part and has no
+logprobs (docs/performance.md); any other event, and any such event that breaks a rule, goes
+through its handler.
+
 An output item is a block, indexed by its ``output_index``; its ``item_id`` is not checked
 (GitHub Copilot sends a new one on every event, a rule for the checker, not the reader). A
 ``.done`` value that extends the deltas gives the rest as one more delta (LM Studio sends
@@ -32,7 +37,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from functools import partial
+from typing import Any, ClassVar, Final
 
 from ._chat_vocab import DICT, is_list, is_map, type_name
 from ._errors import ChunkError, IncompleteStreamError, ProviderError, TypedStreamError, UsageError
@@ -202,7 +208,37 @@ class _Item:
         self.parts: dict[tuple[bool, int], _Part] = {}  # (summary?, index) -> open part
 
 
-_Handler = Callable[[Mapping[str, Any], list[StreamEvent]], None]
+_Emit = Callable[[str, list[StreamEvent]], None]
+
+
+# An event's handler, called with the reader (the table holds the class's functions).
+_Handler = Callable[[Any, Mapping[str, Any], list[StreamEvent]], None]
+
+
+class _Fast:
+    """The delta event the open part or call streams in bulk, for the fast path of
+    :meth:`ResponsesReader.feed`: its type, the keys it may have, where it must point, and
+    what a non-empty ``delta`` becomes."""
+
+    __slots__ = ("emit", "index", "index_key", "keys", "kind", "output_index", "texts")
+
+    def __init__(
+        self,
+        kind: str,
+        keys: frozenset[str],
+        output_index: int,
+        index_key: str,
+        index: int,
+        emit: _Emit,
+        texts: list[str] | None,
+    ) -> None:
+        self.kind = kind
+        self.keys = keys
+        self.output_index = output_index
+        self.index_key = index_key  # content_index / summary_index (a call: output_index)
+        self.index = index
+        self.emit = emit
+        self.texts = texts  # the part's deltas, for the .done check (a call keeps its own)
 
 
 class ResponsesReader:
@@ -254,41 +290,21 @@ class ResponsesReader:
         self._numbered: bool | None = None  # whether events carry sequence_number
         self._created: Mapping[str, Any] = {}
         self._item: _Item | None = None
+        self._fast: _Fast | None = None  # what the usual event streams into (see feed)
+        state, st = self._state, self._st
+        # Part type -> the delta event it streams and what a fragment of it becomes.
+        self._part_deltas: dict[PartType, tuple[str, _Emit]] = {
+            "text": ("response.output_text.delta", partial(state.text, st)),
+            "refusal": ("response.refusal.delta", partial(state.refusal, st)),
+            "reasoning_text": ("response.reasoning_text.delta", partial(state.reasoning, st)),
+            "reasoning_summary": (
+                "response.reasoning_summary_text.delta",
+                partial(state.summary, st),
+            ),
+        }
         self._encrypted: dict[int, str | None] = {}  # block -> its last encrypted_content
         self._calls = 0  # client calls so far (a completed response with any: tool_calls)
         self._error: ProviderError | None = None
-        self._handlers: dict[str, _Handler] = {
-            "response.created": self._created_event,
-            "response.in_progress": self._lifecycle,
-            "response.queued": self._lifecycle,
-            "response.output_item.added": self._item_added,
-            "response.output_item.done": self._item_done,
-            "response.content_part.added": self._part_added,
-            "response.content_part.done": self._part_done,
-            "response.reasoning_summary_part.added": self._part_added,
-            "response.reasoning_summary_part.done": self._part_done,
-            "response.output_text.delta": self._text_delta,
-            "response.refusal.delta": self._text_delta,
-            "response.reasoning_text.delta": self._text_delta,
-            "response.reasoning_summary_text.delta": self._text_delta,
-            "response.output_text.done": self._text_done,
-            "response.refusal.done": self._text_done,
-            "response.reasoning_text.done": self._text_done,
-            "response.reasoning_summary_text.done": self._text_done,
-            "response.output_text.annotation.added": self._annotation,
-            "response.function_call_arguments.delta": self._input_delta,
-            "response.custom_tool_call_input.delta": self._input_delta,
-            "response.mcp_call_arguments.delta": self._input_delta,
-            "response.code_interpreter_call_code.delta": self._input_delta,
-            "response.function_call_arguments.done": self._input_done,
-            "response.custom_tool_call_input.done": self._input_done,
-            "response.mcp_call_arguments.done": self._input_done,
-            "response.code_interpreter_call_code.done": self._input_done,
-            "response.completed": self._terminal,
-            "response.incomplete": self._terminal,
-            "response.failed": self._failed,
-            "error": self._error_event,
-        }
 
     @classmethod
     def from_options(cls, options: ReadOptions) -> ResponsesReader:
@@ -339,13 +355,34 @@ class ResponsesReader:
             if self.raw:
                 out.append(RawChunk(event, number))
             data = event if type(event) is DICT else _as_mapping(event, number)
-            kind = _type_of(data, name, number)
-            self._sequence(data, number)
-            self._check_order(kind, number)
-            handler = self._handlers.get(kind)
-            if handler is None:
-                handler = self._progress if kind.startswith(_PROGRESS_PREFIXES) else self._unknown
-            handler(data, out)
+            kind: Any = data.get("type")  # a string, or _type_of says why not
+            if kind.__class__ is not str or (name is not None and name != kind):
+                kind = _type_of(data, name, number)
+            elif (fast := self._fast) is not None and kind == fast.kind:
+                # The usual event: a delta of the open part or call, numbered in turn, with
+                # known keys only, pointing at it, without logprobs. Anything else (and every
+                # error) goes the long way, through the event's handler.
+                seq = data.get("sequence_number")
+                delta = data.get("delta")
+                if (
+                    (
+                        (seq == number - 1 and seq.__class__ is int)
+                        if self._numbered
+                        else seq is None
+                    )
+                    and data.keys() <= fast.keys
+                    and data.get("output_index") == fast.output_index
+                    and (index := data.get(fast.index_key)).__class__ is int
+                    and index == fast.index
+                    and not data.get("logprobs")
+                    and delta.__class__ is str
+                ):
+                    if delta:
+                        if fast.texts is not None:
+                            fast.texts.append(delta)
+                        fast.emit(delta, out)
+                    return out
+            self._handle(kind, data, number, out)
         except TypedStreamError:
             self._status = _FAILED
             raise
@@ -394,6 +431,18 @@ class ResponsesReader:
         return events
 
     # -- framing ---------------------------------------------------------------------------
+
+    def _handle(self, kind: str, data: Mapping[str, Any], n: int, out: list[StreamEvent]) -> None:
+        """Read an event the long way: its framing checked, then its handler."""
+        self._sequence(data, n)
+        self._check_order(kind, n)
+        handler = self._HANDLERS.get(kind)
+        if handler is not None:
+            handler(self, data, out)
+        elif kind.startswith(_PROGRESS_PREFIXES):
+            self._progress(data, out)
+        else:
+            self._unknown(data, out)
 
     def _refuse(self) -> None:
         if self._status in (_STOPPED, _CLOSED):
@@ -583,6 +632,7 @@ class ResponsesReader:
         self._report(error, "event", out)
         self._error = ProviderError(dict(error), n)
         self._status = _ERRORED
+        self._fast = None  # only response.failed may follow: nothing takes the fast path
 
     def _failed(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
         n = self._chunks
@@ -652,6 +702,7 @@ class ResponsesReader:
             if extra:
                 out.append(Extension("keys", "item", extra, index, _P))
         phase = _opt_str(item, "phase", n)
+        self._fast = None
         self._state.open_block(self._st, index, block_type, wire, item_id, out, phase)
         rec = self._item = _Item(index, kind, wire, item_id)
         if kind in ("function", "custom"):
@@ -672,8 +723,17 @@ class ResponsesReader:
         if not isinstance(name, str):
             raise ChunkError(f"'item.name' must be a string, got {type_name(name)}", n)
         custom = rec.kind == "custom"
-        rec.call = self._state.tool_start(self._st, call_id, name, out, custom)
+        call = rec.call = self._state.tool_start(self._st, call_id, name, out, custom)
         self._calls += 1
+        kind = (
+            "response.custom_tool_call_input.delta"
+            if custom
+            else "response.function_call_arguments.delta"
+        )
+        emit = partial(self._state.tool_arguments, self._st, call)
+        self._fast = _Fast(
+            kind, _EVENT_KEYS["delta"], rec.index, "output_index", rec.index, emit, None
+        )
         start = _opt_str(item, "input" if custom else "arguments", n)
         if start:
             self._state.tool_arguments(self._st, rec.call, start, out)
@@ -801,6 +861,11 @@ class ResponsesReader:
             raise ChunkError(f"part {index} of item {rec.index} added twice", self._chunks)
         part = rec.parts[key] = _Part(index, ptype, wire)
         out.append(PartStarted(rec.index, index, ptype, wire))
+        bulk = self._part_deltas.get(ptype)
+        if bulk is not None:
+            keys = _EVENT_KEYS["summary_delta" if summary else "content_delta"]
+            index_key = "summary_index" if summary else "content_index"
+            self._fast = _Fast(bulk[0], keys, rec.index, index_key, index, bulk[1], part.texts)
         return part
 
     def _part_done(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
@@ -808,7 +873,7 @@ class ResponsesReader:
         summary = data["type"] == "response.reasoning_summary_part.done"
         rec = self._open(data, data["type"], n)
         index = _part_index(data, summary, n)
-        part = rec.parts.pop((summary, index), None)
+        part = rec.parts.get((summary, index))
         if part is None:
             raise ChunkError(
                 f"{data['type']} for part {index} of item {rec.index}, which is not open", n
@@ -825,11 +890,15 @@ class ResponsesReader:
         text = _text_of(wire_part)
         if text is not None:
             self._check_done(part.texts, text, rec, part, n, out)
+        del rec.parts[summary, index]
+        if self._fast is not None and self._fast.texts is part.texts:
+            self._fast = None
         out.append(PartDone(rec.index, part.index, part.type, part.wire))
 
     def _close_parts(self, rec: _Item, out: list[StreamEvent]) -> None:
         out.extend(PartDone(rec.index, p.index, p.type, p.wire) for p in rec.parts.values())
         rec.parts.clear()
+        self._fast = None
 
     def _part(
         self, data: Mapping[str, Any], kind: str, n: int, out: list[StreamEvent]
@@ -1011,6 +1080,40 @@ class ResponsesReader:
             raise ChunkError(f"a {kind} in item {rec.index}, a {rec.wire} item", n)
         extra = {k: v for k, v in data.items() if k not in _EVENT_KEYS["progress"]}
         out.append(ServerToolProgress(rec.id or "", stage, extra or None))
+
+    # One handler per event type (functions: a reader holds no table of bound methods).
+    _HANDLERS: ClassVar[Mapping[str, _Handler]] = {
+        "response.created": _created_event,
+        "response.in_progress": _lifecycle,
+        "response.queued": _lifecycle,
+        "response.output_item.added": _item_added,
+        "response.output_item.done": _item_done,
+        "response.content_part.added": _part_added,
+        "response.content_part.done": _part_done,
+        "response.reasoning_summary_part.added": _part_added,
+        "response.reasoning_summary_part.done": _part_done,
+        "response.output_text.delta": _text_delta,
+        "response.refusal.delta": _text_delta,
+        "response.reasoning_text.delta": _text_delta,
+        "response.reasoning_summary_text.delta": _text_delta,
+        "response.output_text.done": _text_done,
+        "response.refusal.done": _text_done,
+        "response.reasoning_text.done": _text_done,
+        "response.reasoning_summary_text.done": _text_done,
+        "response.output_text.annotation.added": _annotation,
+        "response.function_call_arguments.delta": _input_delta,
+        "response.custom_tool_call_input.delta": _input_delta,
+        "response.mcp_call_arguments.delta": _input_delta,
+        "response.code_interpreter_call_code.delta": _input_delta,
+        "response.function_call_arguments.done": _input_done,
+        "response.custom_tool_call_input.done": _input_done,
+        "response.mcp_call_arguments.done": _input_done,
+        "response.code_interpreter_call_code.done": _input_done,
+        "response.completed": _terminal,
+        "response.incomplete": _terminal,
+        "response.failed": _failed,
+        "error": _error_event,
+    }
 
 
 # Text event prefix -> the part it implies when it comes without one (lenient).

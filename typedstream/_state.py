@@ -50,7 +50,6 @@ from ._events import (
     Logprobs,
     Moderation,
     ProviderData,
-    ReasoningDelta,
     ReasoningDone,
     RefusalDone,
     StopReason,
@@ -66,6 +65,7 @@ from ._events import (
     new_arguments_delta,
     new_reasoning_delta,
     new_refusal_delta,
+    new_summary_delta,
     new_text_delta,
     projected_stop,
 )
@@ -327,7 +327,7 @@ class StreamState:
 
     def summary(self, st: Choice, fragment: str, out: list[StreamEvent]) -> None:
         """A non-empty fragment of a reasoning summary (Responses ``summary_text``)."""
-        out.append(ReasoningDelta(fragment, st.index, True))
+        out.append(new_summary_delta(fragment, st.index, True))
         if st.summary is not None:
             st.summary.append(fragment)
 
