@@ -33,7 +33,8 @@ carries an Anthropic thinking signature back), and typedstream writes the reply:
 * ``"stream": true``: Responses' SSE events (``typedstream.ato_responses_sse``) echoing the
   request's settings (``instructions``, ``tools``, ``tool_choice``…). An error in the middle
   ends in ``error`` then ``response.failed``.
-* otherwise: the ``Response`` JSON that such a stream ends with (``ResponsesWriter``).
+* otherwise: the ``Response`` JSON that such a stream ends with (an ``Accumulator`` built
+  with ``response=ResponsesWriter(model=..., echo=...)``).
 
 A request the translation refuses gets HTTP 400 with OpenAI's error JSON (``param`` names the
 place); a provider error before the first byte, OpenAI's error JSON with the provider's status.
@@ -210,13 +211,15 @@ def create_app(
                 headers={"cache-control": "no-cache"},
             )
         # Not streamed: the response object a streamed call ends with.
-        writer = typedstream.ResponsesWriter(model=model, echo=echo)
+        accumulator = typedstream.Accumulator(
+            response=typedstream.ResponsesWriter(model=model, echo=echo)
+        )
         try:
             async for event in events:
-                writer.write(event)
+                accumulator.add(event)
         except Exception as exc:
             return _openai_error(exc)
-        return JSONResponse(writer.close()[-1]["response"])
+        return JSONResponse(accumulator.response())
         # --8<-- [end:responses]
 
     return Starlette(
