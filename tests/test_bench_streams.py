@@ -156,13 +156,13 @@ def test_responses_bench_streams_are_the_same_on_every_build() -> None:
 def test_sdk_path_builds_the_final_response_of_each_responses_stream() -> None:
     """The openai SDK's path in the bench (construct_type + handle_event) reads the streams
     to the end: its completed response has the recording's output."""
-    from openai import omit
+    from openai import NOT_GIVEN  # `omit` is newer than openai 1.99.2, the minimum
     from openai._models import construct_type
     from openai.lib.streaming.responses import ResponseStreamState
     from openai.types.responses import ResponseStreamEvent
 
     for stream in streams.build_responses(2):
-        state: Any = ResponseStreamState(input_tools=omit, text_format=omit)
+        state: Any = ResponseStreamState(input_tools=NOT_GIVEN, text_format=NOT_GIVEN)
         for value in stream.events:
             state.handle_event(construct_type(type_=ResponseStreamEvent, value=value))
         final = state._completed_response
