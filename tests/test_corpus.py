@@ -351,9 +351,13 @@ def test_error_recording_raises_provider_error_after_its_earlier_events(rec: Rec
     assert isinstance(raised, ProviderError)
     assert raised.chunk == error_at
     assert raised.payload == chunks[error_at - 1]["error"]
-    # everything before the error chunk was delivered (no end-of-stream events: no usage)
-    assert events == [e for e in before if e.kind != "usage"][: len(events)]
-    assert len(events) >= len(before) - 1
+    # everything before the error chunk was delivered (no end-of-stream events: no usage),
+    # then the error itself as the stream's last event
+    *delivered, last = events
+    assert delivered == [e for e in before if e.kind != "usage"][: len(delivered)]
+    assert len(delivered) >= len(before) - 1
+    assert isinstance(last, typedstream.StreamError)
+    assert (last.data, last.source, last.protocol) == (raised.payload, "event", "chat")
     assert collect(chunks)[0] == events
 
 
@@ -365,6 +369,14 @@ def test_groq_error_event_carries_the_provider_payload() -> None:
     assert error.message.startswith("Tool call validation failed")
 
 
+def test_groq_error_chunk_is_a_stream_error_with_its_type_and_code() -> None:
+    events, _ = collect(recording("groq_gpt_oss_tool_use_failed_error.sse").body())
+    last = events[-1]
+    assert isinstance(last, typedstream.StreamError)
+    assert (last.type, last.code) == ("invalid_request_error", "tool_use_failed")
+    assert last.message.startswith("Tool call validation failed")
+
+
 def test_openrouter_error_chunk_comes_after_two_finish_chunks_first_wins() -> None:
     events, error = collect(recording("openrouter_minimax_error_midstream.sse").body())
     assert isinstance(error, ProviderError)
@@ -374,3 +386,12 @@ def test_openrouter_error_chunk_comes_after_two_finish_chunks_first_wins() -> No
     ]
     reasoning = "".join(e.text for e in events if isinstance(e, typedstream.ReasoningDelta))
     assert reasoning == "We need to respond to a greeting. The user"
+    # the HTTP status OpenRouter sends as a number is StreamError.code's decimal string
+    assert events[-1] == typedstream.StreamError(
+        "Token limit reached",
+        None,
+        "400",
+        {"code": 400, "message": "Token limit reached"},
+        "event",
+        "chat",
+    )

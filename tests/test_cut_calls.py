@@ -236,6 +236,32 @@ def test_done_with_surrounding_whitespace_is_the_end_marker(mode: str) -> None:
     assert [e.kind for e in drive(raw, mode)][-1] == "choice_finished"
 
 
+def test_an_error_chunk_cuts_the_open_call_then_reports_the_error(mode: str) -> None:
+    error = {"message": "upstream overloaded", "type": "server_error", "code": "overloaded"}
+    seen: list[StreamEvent] = []
+
+    def source() -> Any:
+        yield tools(call(0, "call_1", "transfer", PREFIX))
+        yield {"id": "chatcmpl-1", "choices": [], "error": error}
+
+    with pytest.raises(ProviderError, match="upstream overloaded"):
+        if mode == "sync":
+            seen.extend(typedstream.events(source()))
+        else:
+
+            async def main() -> None:
+                async for event in typedstream.aevents(source()):
+                    seen.append(event)
+
+            asyncio.run(main())
+    assert seen[-2:] == [
+        ToolCallIncomplete(0, "call_1", "transfer", PREFIX, "error"),
+        typedstream.StreamError(
+            "upstream overloaded", "server_error", "overloaded", error, "event", "chat"
+        ),
+    ]
+
+
 def test_an_sse_error_event_whose_data_starts_with_done_is_a_provider_error(mode: str) -> None:
     raw = (
         body(tools(call(0, "call_1", "transfer", PREFIX)), done=False)
@@ -252,4 +278,7 @@ def test_an_sse_error_event_whose_data_starts_with_done_is_a_provider_error(mode
                     seen.append(event)
 
             asyncio.run(main())
-    assert not ends(seen)  # the open call was not reported done
+    # the open call was cut off by the error, never reported done
+    assert ends(seen) == [ToolCallIncomplete(0, "call_1", "transfer", PREFIX, "error")]
+    assert isinstance(seen[-1], typedstream.StreamError)
+    assert seen[-1].message == "[DONE] upstream overloaded"

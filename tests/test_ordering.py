@@ -16,6 +16,7 @@ from typedstream import (
     ChunkError,
     IncompleteStreamError,
     ProviderError,
+    StreamError,
     StreamEvent,
     TextDelta,
     ToolCallDone,
@@ -107,7 +108,11 @@ def test_an_error_after_a_choice_finished_is_still_raised(mode: str) -> None:
         [chunk({"content": "a"}, "length"), {**chunk(), "error": {"message": "boom"}}], mode
     )
     assert isinstance(error, ProviderError)
-    assert without_start(events) == [TextDelta("a"), ChoiceFinished("length", "length")]
+    assert without_start(events) == [
+        TextDelta("a"),
+        ChoiceFinished("length", "length"),
+        StreamError("boom", None, None, {"message": "boom"}, "event", "chat"),
+    ]
 
 
 # -- when a tool call is done ----------------------------------------------------------------
@@ -295,7 +300,10 @@ def test_provider_error_chunk_raises_after_all_earlier_events(mode: str) -> None
     events, error = drive(body(chunk({"content": "a"}), error_chunk), mode)
     assert isinstance(error, ProviderError)
     assert (error.chunk, error.payload, error.code) == (2, error_chunk["error"], 529)
-    assert without_start(events) == [TextDelta("a")]
+    assert without_start(events) == [
+        TextDelta("a"),
+        StreamError("overloaded", None, "529", error_chunk["error"], "event", "chat"),
+    ]
 
 
 def test_sse_error_event_raises_provider_error(mode: str) -> None:
@@ -303,13 +311,64 @@ def test_sse_error_event_raises_provider_error(mode: str) -> None:
     events, error = drive(sse, mode)
     assert isinstance(error, ProviderError)
     assert error.payload == {"message": "x"}
-    assert without_start(events) == [TextDelta("a")]
+    assert without_start(events) == [
+        TextDelta("a"),
+        StreamError("x", None, None, {"message": "x"}, "event", "chat"),
+    ]
 
 
 def test_sse_error_event_with_plain_text_data_raises_provider_error(mode: str) -> None:
-    _, error = drive(b"event: error\ndata: upstream timed out\n\n", mode)
+    events, error = drive(b"event: error\ndata: upstream timed out\n\n", mode)
     assert isinstance(error, ProviderError)
     assert error.message == "upstream timed out"
+    # an error before any chunk: the stream never started, the error is its only event (read
+    # as Anthropic's: nothing tells the protocol, docs/event-model.md)
+    assert [(e.kind, getattr(e, "message", None)) for e in events] == [
+        ("stream_error", "upstream timed out")
+    ]
+
+
+def test_an_error_chunk_that_is_not_an_object_is_a_stream_error_with_that_message(
+    mode: str,
+) -> None:
+    events, error = drive([chunk({"content": "a"}), {"error": "rate limited"}], mode)
+    assert isinstance(error, ProviderError)
+    assert error.payload == "rate limited"
+    assert events[-1] == StreamError(
+        "rate limited", None, None, {"message": "rate limited"}, "event", "chat"
+    )
+
+
+def test_what_follows_an_error_chunk_is_not_read(mode: str) -> None:
+    read: list[object] = []
+
+    def source() -> Any:
+        for item in [chunk({"content": "a"}), {"error": {"message": "x"}}, chunk({"content": "b"})]:
+            read.append(item)
+            yield item
+
+    events, error = drive(source(), mode)
+    assert isinstance(error, ProviderError)
+    assert len(read) == 2
+    assert [e.kind for e in without_start(events)] == ["text_delta", "stream_error"]
+
+
+def test_the_chat_reader_returns_the_error_chunks_events_and_close_raises_its_error() -> None:
+    reader = typedstream.ChatReader()
+    reader.feed(chunk({"content": "a"}))
+    out = reader.feed({"error": {"message": "x"}})
+    assert out == [StreamError("x", None, None, {"message": "x"}, "event", "chat")]
+    assert isinstance(reader.error, ProviderError)
+    assert reader.error.chunk == 2
+    with pytest.raises(ProviderError, match="chunk 2: provider error: x"):
+        reader.close()
+
+
+def test_a_chunk_after_the_error_chunk_is_a_chunk_error() -> None:
+    reader = typedstream.ChatReader()
+    reader.feed({"error": {"message": "x"}})
+    with pytest.raises(ChunkError, match="chunk 2: chunk after the error chunk"):
+        reader.feed(chunk({"content": "a"}))
 
 
 def test_exceptions_raised_by_the_source_propagate_unchanged_after_earlier_events(

@@ -79,7 +79,7 @@ _LEGACY: Final = "function_call"  # key of a choice's legacy call in `_ChatChoic
 _STREAMING: Final = CallStatus.STREAMING
 _PENDING: Final = CallStatus.PENDING
 
-_OPEN, _DONE_SEEN, _CLOSED, _FAILED = range(4)
+_OPEN, _DONE_SEEN, _CLOSED, _FAILED, _ERRORED = range(5)
 
 
 class _ChatChoice:
@@ -156,6 +156,8 @@ class ChatReader:
         self._status = _OPEN
         self._chunks = 0
         self._choices: dict[int, _ChatChoice] = {}
+        self.error: ProviderError | None = None
+        """The provider error an error chunk reported; :meth:`close` raises it."""
 
     @classmethod
     def from_options(cls, options: ReadOptions) -> ChatReader:
@@ -185,9 +187,14 @@ class ChatReader:
     def feed(self, chunk: object) -> list[StreamEvent]:
         """Take one chunk (or ``"[DONE]"``) and return the events it completes.
 
+        A provider error payload (a top-level ``error``) ends the stream: it returns
+        :class:`~typedstream.ToolCallIncomplete` (``"error"``) for the open calls, then
+        :class:`~typedstream.StreamError`, and sets :attr:`error`, which :meth:`close`
+        raises. Stop reading the source there.
+
         Raises:
-            ChunkError: the chunk is malformed or breaks the stream's rules.
-            ProviderError: the chunk is a provider error payload.
+            ChunkError: the chunk is malformed or breaks the stream's rules, or it came
+                after an error chunk.
             UsageError: the reader raised an error earlier.
         """
         if self._status != _OPEN:
@@ -218,6 +225,7 @@ class ChatReader:
                 the reader had been made with ``expect_done=True``).
 
         Raises:
+            ProviderError: an error chunk ended the stream (see :attr:`error`).
             IncompleteStreamError: the stream ended before it was complete; open tool calls
                 are not reported done.
             ChunkError: a tool call never received its name.
@@ -226,6 +234,8 @@ class ChatReader:
         if self._status in (_DONE_SEEN, _CLOSED):
             self._status = _CLOSED
             return []
+        if self.error is not None:
+            raise self.error
         if self._status != _OPEN:
             self._refuse()
         return self._end(done_marker=False, expect_done=self.expect_done or expect_done)
@@ -246,12 +256,15 @@ class ChatReader:
     def _refuse(self) -> None:
         if self._status == _FAILED:
             raise UsageError("the normalizer raised an error earlier; it takes no more input")
+        if self._status == _ERRORED:
+            raise ChunkError("chunk after the error chunk that ended the stream", self._chunks + 1)
         raise ChunkError("chunk after the end of the stream ([DONE])", self._chunks + 1)
 
     def _chunk(self, data: Mapping[str, Any], n: int, out: list[StreamEvent]) -> None:
         error = data.get("error")
         if error:
-            raise ProviderError(error, n)
+            self._error(error, n, out)
+            return
         usage = data.get("usage")
         moderation = data.get("moderation")
         if usage is not None or moderation is not None:
@@ -268,6 +281,28 @@ class ChatReader:
             self._start(data, n, out)
         for entry in choices:
             self._choice(entry, n, out)
+
+    def _error(self, error: object, n: int, out: list[StreamEvent]) -> None:
+        # The error ends the stream like an Anthropic or Responses `error` event: the calls
+        # it cut off and the error itself are facts a writer must write (event-model §12).
+        if is_map(error):
+            data = dict(error)
+        else:
+            data = {"message": error if isinstance(error, str) else bounded_repr(error)}
+        message = data.get("message")
+        kind = data.get("type")
+        code = data.get("code")
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)  # OpenRouter sends HTTP statuses as numbers
+        self._state.error(
+            message if isinstance(message, str) else "",
+            kind if isinstance(kind, str) else None,
+            code if isinstance(code, str) else None,
+            data,
+            out,
+        )
+        self.error = ProviderError(error, n)
+        self._status = _ERRORED
 
     def _usage_and_moderation(self, usage: object, moderation: object, n: int) -> None:
         if usage is not None:

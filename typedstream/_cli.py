@@ -591,7 +591,9 @@ def check_source(
         except ChunkError:
             checker.chunk(chunk)
             raise
-        checker.chunk(chunk)  # after the normalizer: an error payload is not checked
+        if normalizer.error is not None:  # an error payload ends the stream, unchecked
+            raise normalizer.error
+        checker.chunk(chunk)
         return _NOTHING
 
     checked = 0

@@ -337,7 +337,10 @@ class Feeder:
         if normalizer is None:
             return self._other(item)
         if item.__class__ is dict and self.decoder is None:
-            return normalizer.feed(item)
+            out = normalizer.feed(item)
+            if normalizer.error is not None:
+                self._check_error(normalizer)
+            return out
         raw = _text(item)
         if raw is not None:
             return self._raw(raw, item)
@@ -345,7 +348,7 @@ class Feeder:
             raise normalizer.reject(
                 f"the source mixed raw SSE text with a {type(item).__name__} item"
             )
-        return normalizer.feed(item)
+        return self._to_chat(item)
 
     def _other(self, item: object) -> Iterable[StreamEvent]:
         """An item for a reader of named events, or the first items of an undecided stream."""
@@ -367,7 +370,7 @@ class Feeder:
         if reader is None:
             protocol = detect_protocol(item)
             if protocol == "chat":
-                return self._chat().feed(item)
+                return self._to_chat(item)
             reader = self._named(protocol)
         out = reader.feed(item)
         self._check_error(reader)
@@ -385,7 +388,7 @@ class Feeder:
                 named=self.normalizer is None,
             )
         if not decoder.named:
-            sink: Sink[StreamEvent] = self._chat().feed
+            sink: Sink[StreamEvent] = self._to_chat
         elif self.reader is not None:
             sink = self._to_reader
         else:
@@ -410,7 +413,7 @@ class Feeder:
     def _sink(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
         """A named payload from the decoder: the first decides the reader."""
         if pair.__class__ is not tuple:  # the decoder was switched to chat payloads
-            return self._chat().feed(pair)
+            return self._to_chat(pair)
         if self.error is not None:
             return []  # after an error event the stream is over: close() raises the error
         name, chunk = pair
@@ -420,10 +423,20 @@ class Feeder:
             if protocol == "chat":
                 if self.decoder is not None:
                     self.decoder.named = False  # chat from the next batch on: its fast path
-                return self._chat().feed(chat_payload(name, chunk))
+                return self._to_chat(chat_payload(name, chunk))
             reader = self._named(protocol)
         out = reader.feed(chunk, name)
         self._check_error(reader)
+        return out
+
+    def _to_chat(self, chunk: object) -> list[StreamEvent]:
+        """A chat payload: fed to the chat reader until an error chunk ends the stream."""
+        if self.error is not None:
+            return _NOTHING  # what follows the error in the same piece is not read
+        normalizer = self._chat()
+        out = normalizer.feed(chunk)
+        if normalizer.error is not None:
+            self._check_error(normalizer)
         return out
 
     def _to_reader(self, pair: tuple[str | None, Any]) -> list[StreamEvent]:
@@ -447,7 +460,7 @@ class Feeder:
             raise self.error
         if not self.done and self.decoder is not None:
             out: list[StreamEvent] = []
-            sink = self._sink if self.decoder.named else self._chat().feed
+            sink = self._sink if self.decoder.named else self._to_chat
             try:
                 self.decoder.close(sink, out)
             except TypedStreamError:
@@ -484,14 +497,15 @@ class Feeder:
 
     def _done(self) -> list[StreamEvent]:
         self.done = True
-        if self.reader is not None:
+        if self.reader is not None or self.error is not None:
             # Not an Anthropic marker, and what OpenRouter sends after a Responses stream's
             # terminal event: the reader decides how the stream ended.
             return []
         return self._chat().feed(DONE)
 
-    def _check_error(self, reader: EventReader) -> None:
-        # An error event ends the stream: stop reading; close() raises the ProviderError.
+    def _check_error(self, reader: EventReader | ChatReader) -> None:
+        # An error event or chunk ends the stream: stop reading; close() raises the
+        # ProviderError.
         if reader.error is not None:
             self.error = reader.error
             self.done = True

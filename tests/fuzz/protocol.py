@@ -26,6 +26,7 @@ from typedstream import (
     ReasoningDone,
     RefusalDelta,
     RefusalDone,
+    StreamError,
     StreamEvent,
     StreamStarted,
     TextDelta,
@@ -71,7 +72,7 @@ def check_events(
 ) -> None:
     """Raise `ProtocolViolation` unless `events` (then `error`) obey the event protocol."""
     choices: dict[int, _Choice] = {}
-    seen_start = seen_usage = seen_moderation = False
+    seen_start = seen_usage = seen_moderation = seen_error = False
     payload_seen = False  # any event other than RawChunk/StreamStarted
     carrier: tuple[int, str] | None = None  # (choice, key) of the ProviderData just before
 
@@ -89,6 +90,18 @@ def check_events(
             seen_start = True
             continue
         payload_seen = True
+        if seen_error:
+            fail(at, "nothing may follow StreamError")
+        if isinstance(event, StreamError):
+            # An error chunk ends the stream: the calls it cut off were reported first.
+            seen_error = True
+            if seen_usage or seen_moderation:
+                fail(at, "StreamError after the end-of-stream events")
+            if any(not c.done for st in choices.values() for c in st.calls.values()):
+                fail(at, "StreamError with a call still open")
+            if not isinstance(error, ProviderError):
+                fail(at, f"StreamError not followed by ProviderError (got {error!r})")
+            continue
         if seen_moderation:
             fail(at, "nothing may follow Moderation")
         if isinstance(event, Moderation):
@@ -214,6 +227,8 @@ def check_events(
         return
     if not isinstance(error, TypedStreamError):
         raise ProtocolViolation(f"an untyped error escaped: {error!r}")
+    if isinstance(error, ProviderError) and not seen_error:
+        raise ProtocolViolation(f"{error!r} without the StreamError that reports it")
     if seen_usage or seen_moderation:
         raise ProtocolViolation(f"end-of-stream events came before the error {error!r}")
     if isinstance(error, IncompleteStreamError):
