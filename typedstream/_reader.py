@@ -433,7 +433,7 @@ class Feeder:
         """A chat payload: fed to the chat reader until an error chunk ends the stream."""
         if self.error is not None:
             return _NOTHING  # what follows the error in the same piece is not read
-        normalizer = self._chat()
+        normalizer = self.normalizer or self._chat()  # no call on the hot path
         out = normalizer.feed(chunk)
         if normalizer.error is not None:
             self._check_error(normalizer)
