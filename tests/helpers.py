@@ -134,6 +134,18 @@ async def acollect(
     return out, None
 
 
+def cut_off(events: list[StreamEvent]) -> tuple[list[StreamEvent], list[StreamEvent]]:
+    """A stream's events split before the `ToolCallIncomplete("end_of_input")` events an
+    incomplete end closes the open calls with (the events a longer stream would not have)."""
+    n = len(events)
+    while n:
+        last = events[n - 1]
+        if not (isinstance(last, typedstream.ToolCallIncomplete) and last.reason == "end_of_input"):
+            break
+        n -= 1
+    return events[:n], events[n:]
+
+
 def described(error: BaseException | None) -> str | None:
     """The error's type and message: errors compare by identity, their descriptions by value."""
     return None if error is None else f"{type(error).__name__}: {error}"

@@ -35,10 +35,12 @@ from typedstream import (
     IncompleteStreamError,
     Normalizer,
     ProviderError,
+    StreamError,
     StreamEvent,
     StreamStarted,
     TextDelta,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
 )
@@ -146,6 +148,7 @@ def test_the_cases_reach_every_outcome_and_every_kind_of_source() -> None:
 # -- the oracle catches what it must (a checker that accepts everything tests nothing) ------
 
 START = StreamStarted("r", "m", 1)
+ERROR = StreamError("x", None, None, {"message": "x"}, "event", "chat")
 
 
 def test_the_protocol_check_accepts_a_well_formed_stream() -> None:
@@ -176,8 +179,21 @@ def test_the_protocol_check_accepts_a_well_formed_stream() -> None:
         ([START, TextDelta("a"), Usage({})], None, "Usage before"),
         (
             [START, ToolCallStarted(0, "c", "f"), ArgumentsDelta(0, "c", "{")],
-            IncompleteStreamError("cut", (0,), ()),
-            "does not list",
+            IncompleteStreamError("cut", (0,), ((0, 0, "f", "{"),)),
+            "no ToolCallIncomplete before IncompleteStreamError",
+        ),
+        (
+            [START, ToolCallStarted(0, "c", "f"), ToolCallIncomplete(0, "c", "f", "", "length")],
+            IncompleteStreamError("cut", (0,), ((0, 0, "f", ""),)),
+            "not cut by the end of input",
+        ),
+        ([START, ERROR], None, "not followed by ProviderError"),
+        ([START, TextDelta("a")], ProviderError({"message": "x"}, 2), "without the StreamError"),
+        ([START, ERROR, TextDelta("a")], ProviderError({}, 2), "nothing may follow StreamError"),
+        (
+            [START, ToolCallStarted(0, "c", "f"), ERROR],
+            ProviderError({"message": "x"}, 2),
+            "a call still open",
         ),
         (
             [START, ToolCallStarted(0, "c", "f"), ChoiceFinished("stop", "stop")],

@@ -20,6 +20,7 @@ from typedstream import (
     StreamEvent,
     TextDelta,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
 )
@@ -267,6 +268,7 @@ def test_open_tool_call_at_an_incomplete_end_is_never_reported_done(mode: str) -
         assert without_start(events) == [
             ToolCallStarted(0, "a", "search"),
             ArgumentsDelta(0, "a", '{"query": "x"}'),
+            ToolCallIncomplete(0, "a", "search", '{"query": "x"}', "end_of_input"),
         ]
 
 

@@ -29,6 +29,7 @@ from helpers import (
     call_ids,
     chunk,
     collect,
+    cut_off,
     recorded_sse,
     tools,
     without_start,
@@ -46,6 +47,7 @@ from typedstream import (
     StreamStarted,
     TextDelta,
     ToolCallDone,
+    ToolCallIncomplete,
     ToolCallStarted,
     Usage,
 )
@@ -152,16 +154,21 @@ WITH_CALLS = tuple(
 
 def check_cut(full: list[StreamEvent], events: list[StreamEvent], error: Exception | None) -> None:
     """What a stream cut short may give: the full stream's calls, or an error - never a
-    prefix of a call's arguments reported as done."""
-    for key, done in _dones(events).items():
+    prefix of a call's arguments reported as done, and every open call cut off first."""
+    delivered, cut = cut_off(events)
+    for key, done in _dones(delivered).items():
         assert done == _dones(full)[key], "a ToolCallDone that is not the full stream's"
-    started = {(e.choice, e.index) for e in events if isinstance(e, ToolCallStarted)}
-    cut_calls = started - set(_dones(events))
+    started = {(e.choice, e.index) for e in delivered if isinstance(e, ToolCallStarted)}
+    cut_calls = started - set(_dones(delivered))
+    assert {(e.choice, e.index) for e in cut if isinstance(e, ToolCallIncomplete)} == cut_calls
     if cut_calls:
         assert isinstance(error, IncompleteStreamError)
     if isinstance(error, IncompleteStreamError):
-        listed = {(c, i) for c, i, _, _ in error.open_tool_calls}
-        assert cut_calls <= listed
+        listed = {(c, i): arguments for c, i, _, arguments in error.open_tool_calls}
+        assert cut_calls <= set(listed)
+        for e in cut:
+            assert isinstance(e, ToolCallIncomplete)
+            assert e.arguments == listed[(e.choice, e.index)]
         for c, i, _, arguments in error.open_tool_calls:
             assert (c, i) not in _dones(events)
             if (c, i) in _dones(full):
@@ -191,8 +198,9 @@ def test_sse_bytes_cut_at_every_offset_never_report_a_cut_call_done(rec: Recordi
     for at in _offsets(body_bytes):
         events, error = collect(body_bytes[:at], id_factory=call_ids)
         # SSE without [DONE]: incomplete unless every choice finished; the events are
-        # always the first events of the whole stream.
-        assert events == full[: len(events)], at
+        # always the first events of the whole stream, then the open calls cut off.
+        delivered, _ = cut_off(events)
+        assert delivered == full[: len(delivered)], at
         check_cut(full, events, error)
         outcomes.add(type(error).__name__)
     assert outcomes == {"IncompleteStreamError", "NoneType"}
@@ -309,13 +317,15 @@ def test_a_call_cut_off_by_a_dropped_openai_connection_is_never_reported_done(
     assert len(cuts) > 20
     for at in cuts[:-1]:  # the last arguments frame completes the last call
         events, error = _openai_events(body_bytes[:at], mode, then_fail=then_fail)
-        assert events == full[: len(events)]
+        delivered, _ = cut_off(events)
+        assert delivered == full[: len(delivered)]
         assert any(isinstance(e, ToolCallStarted) for e in events)
         if then_fail:
             # The client's own exception, unchanged, after every earlier event (openai 2
             # lets httpx's error through, openai 3 raises its APIConnectionError).
             assert type(error) in (httpx.RemoteProtocolError, openai.APIConnectionError)
-            assert events == collect(body_bytes[:at], id_factory=call_ids)[0]
+            # (a source that raises is not an end of input: no call is cut off)
+            assert events == cut_off(collect(body_bytes[:at], id_factory=call_ids)[0])[0]
         else:
             # The `openai` client ends silently when the body ends without [DONE].
             assert isinstance(error, IncompleteStreamError)

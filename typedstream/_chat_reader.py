@@ -217,17 +217,22 @@ class ChatReader:
             raise ChunkError(f"could not read the chunk: {exc!r}", number) from exc
         return out
 
-    def close(self, *, expect_done: bool = False) -> list[StreamEvent]:
+    def close(
+        self, out: list[StreamEvent] | None = None, *, expect_done: bool = False
+    ) -> list[StreamEvent]:
         """Say the source ended; return the events of a complete end.
 
         Args:
+            out: Where the events of an incomplete end go before the error is raised:
+                :class:`~typedstream.ToolCallIncomplete` (``end_of_input``) for each open
+                call. Without it they are not seen.
             expect_done: The transport turned out to mark its end with ``[DONE]`` (as if
                 the reader had been made with ``expect_done=True``).
 
         Raises:
             ProviderError: an error chunk ended the stream (see :attr:`error`).
             IncompleteStreamError: the stream ended before it was complete; open tool calls
-                are not reported done.
+                are never reported done (they are cut off in ``out``).
             ChunkError: a tool call never received its name.
             UsageError: the reader raised an error earlier.
         """
@@ -238,7 +243,7 @@ class ChatReader:
             raise self.error
         if self._status != _OPEN:
             self._refuse()
-        return self._end(done_marker=False, expect_done=self.expect_done or expect_done)
+        return self._end(False, self.expect_done or expect_done, out)
 
     def reject(self, problem: str) -> ChunkError:
         """Count a chunk that could not even be decoded and fail; return the error to raise.
@@ -736,14 +741,19 @@ class ChatReader:
 
     # -- the end ---------------------------------------------------------------------------
 
-    def _end(self, done_marker: bool, expect_done: bool) -> list[StreamEvent]:
-        out: list[StreamEvent] = []
+    def _end(
+        self, done_marker: bool, expect_done: bool, out: list[StreamEvent] | None = None
+    ) -> list[StreamEvent]:
+        if out is None:
+            out = []
         state = self._state
         state.chunk = None  # no chunk is being read
         # An object iterator (no [DONE] expected) may end with only text pending (D3).
         complete = done_marker or self.assume_complete or state.settled(not expect_done)
         try:
-            state.end(complete, out, DONE)
+            # A cut end reports each open call incomplete (event-model §12), as every
+            # protocol's reader does, so a writer can close it before the error.
+            state.end(complete, out, DONE, report_cut=True)
         except TypedStreamError:
             self._status = _FAILED
             raise

@@ -472,16 +472,23 @@ class Feeder:
             if self.error is not None:
                 raise self.error
         if self.reader is not None:
-            yield from self._close_reader(self.reader)
+            yield from self._close_reader(self.reader.close)
         elif not self.done:
             # Raw text (SSE or a recorded body) marks its end with [DONE]: a choice left
             # open there was cut off, even if only text was pending.
-            yield from self._chat().close(expect_done=self.decoder is not None)
+            normalizer = self._chat()
+            expect_done = self.decoder is not None
+            yield from self._close_reader(
+                lambda out: normalizer.close(out, expect_done=expect_done)
+            )
 
-    def _close_reader(self, reader: EventReader) -> Iterator[StreamEvent]:
+    @staticmethod
+    def _close_reader(
+        close: Callable[[list[StreamEvent]], list[StreamEvent]],
+    ) -> Iterator[StreamEvent]:
         out: list[StreamEvent] = []
         try:
-            events = reader.close(out)
+            events = close(out)
         except TypedStreamError:
             yield from out  # the cut calls and block of an incomplete end
             raise

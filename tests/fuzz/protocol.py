@@ -235,10 +235,16 @@ def check_events(
         cut = {(c, i) for c, i, _, _ in error.open_tool_calls}
         for number, st in choices.items():
             for call in st.calls.values():
-                if not call.done and (number, call.started.index) not in cut:
+                if not call.done:
+                    # An end of input cuts every open call off before the error.
                     raise ProtocolViolation(
-                        f"IncompleteStreamError does not list the open call "
-                        f"{call.started!r} of choice {number}"
+                        f"the open call {call.started!r} of choice {number} got no "
+                        "ToolCallIncomplete before IncompleteStreamError"
+                    )
+                if (number, call.started.index) in cut and st.cut != "end_of_input":
+                    raise ProtocolViolation(
+                        f"the call {call.started!r} IncompleteStreamError lists was not cut "
+                        "by the end of input"
                     )
         for c, i, _, arguments in error.open_tool_calls:
             st = choices.get(c, _Choice())
