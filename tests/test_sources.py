@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -115,8 +116,18 @@ async def test_a_real_openai_async_stream_gives_the_events_of_its_body() -> None
 
 
 def test_a_non_iterable_source_is_a_type_error_at_the_call() -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"iterable of chunks or events.*got int"):
         typedstream.events(42)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="got NoneType"):
+        typedstream.aevents(None)  # type: ignore[arg-type]
+
+
+def test_a_path_source_is_a_type_error_that_says_to_pass_its_contents(tmp_path: Path) -> None:
+    path = tmp_path / "stream.sse"
+    with pytest.raises(TypeError, match=r"file path .*read_bytes\(\)"):
+        typedstream.events(path)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="file path"):
+        typedstream.aevents(path)  # type: ignore[arg-type]
 
 
 async def test_aevents_takes_sync_sources_too() -> None:

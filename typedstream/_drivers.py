@@ -24,6 +24,7 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
+from os import PathLike
 from types import TracebackType
 from typing import Any, Final
 
@@ -221,6 +222,7 @@ def events(
     elif helper is not None:
         items = _raw_events(source, helper)
     else:
+        _check_readable(source)
         items = iter(source)
     closer = _Closer(source, items)
     return EventStream(_drive(items, feeder, closer), closer)
@@ -267,9 +269,26 @@ def aevents(
     elif isinstance(source, AsyncIterable):
         items = aiter(source)
     else:
+        _check_readable(source)
         items = _as_async(iter(source))
     closer = _Closer(source, items)
     return AsyncEventStream(_adrive(items, feeder, closer), closer)
+
+
+def _check_readable(source: object) -> None:
+    """Raise a ``TypeError`` (a wrong argument type, raised at the call) that names the
+    misuse unless ``source`` can be read item by item: a path is the usual one."""
+    if isinstance(source, Iterable):
+        return
+    if isinstance(source, PathLike):
+        raise TypeError(
+            f"the source is a file path ({source!r}): pass its contents (read_bytes()) "
+            "or the file opened in binary mode"
+        )
+    raise TypeError(
+        "the source must be an iterable of chunks or events, or an SSE body as bytes or "
+        f"str; got {type(source).__name__}"
+    )
 
 
 def _drive(
