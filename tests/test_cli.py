@@ -97,19 +97,27 @@ def command(*argv: str | Path, stdin: bytes | None = None, script: bool = False)
     return Result(done.returncode, done.stdout, done.stderr)
 
 
+def _sigint_default() -> None:
+    # A shell without job control starts background commands with SIGINT ignored, and a
+    # child inherits that: the command's Ctrl-C tests need the terminal's default back.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
 
 
 @contextlib.contextmanager
 def spawned(*argv: str | Path, stdin: Any = subprocess.PIPE) -> Iterator[subprocess.Popen[bytes]]:
-    """The command running in a subprocess; killed if still running, pipes closed, reaped."""
+    """The command running in a subprocess, as from a terminal (SIGINT as by default);
+    killed if still running, pipes closed, reaped."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "typedstream", *map(str, argv)],
         stdin=stdin,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=_env(),
+        preexec_fn=_sigint_default,
     )
     with proc:  # closes the pipes and waits
         try:
@@ -828,8 +836,50 @@ def test_ctrl_c_ends_the_command_quietly() -> None:
         read_until(proc.stdout, 1)  # running, and waiting for more input
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert err == b""
+    assert (proc.returncode, err) == (130, b"")
+
+
+def test_ctrl_c_whose_interrupt_python_drops_in_a_finalizer_still_ends_the_command() -> None:
+    # Python prints "Exception ignored" for a KeyboardInterrupt raised while a finalizer
+    # runs, and goes on: the command must not read on and exit as if the input had ended.
+    rec = recording("openai_gpt4o_text_usage.sse")
+    code = f"""
+import os, signal, sys
+from typedstream._cli import main
+
+body = open({str(rec.path)!r}, "rb").read()
+pieces = [body[i : i + 200] for i in range(0, len(body), 200)]
+
+class Dropped:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+
+class Buffer:
+    calls = 0
+    def read1(self, n):
+        self.calls += 1
+        if self.calls == 2:
+            Dropped()  # collected at once: Ctrl-C inside its finalizer
+        return pieces.pop(0) if pieces else b""
+    read = read1
+
+class Stdin:
+    buffer = Buffer()
+    def fileno(self):
+        raise OSError("not a file")
+
+sys.stdin = Stdin()
+sys.exit(main(["events", "-"]))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        timeout=60,
+        env=_env(),
+        preexec_fn=_sigint_default,
+    )
+    assert (done.returncode, done.stderr) == (130, b"")
+    assert len(done.stdout.splitlines()) < len(rec.chunks())  # it stopped reading
 
 
 def test_plain_commands_import_neither_rich_pydantic_openai_nor_litellm(tmp_path: Path) -> None:

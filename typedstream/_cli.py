@@ -33,6 +33,7 @@ import argparse
 import io
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -180,6 +181,8 @@ def _pieces(
 ) -> Generator[bytes, None, None]:
     try:
         while True:
+            if _ctrl_c.seen:  # a Ctrl-C whose KeyboardInterrupt Python dropped (see _CtrlC)
+                raise KeyboardInterrupt
             before_read()
             try:
                 piece = read()
@@ -1284,8 +1287,63 @@ def _positive(text: str) -> int:
     return value
 
 
+class _CtrlC:
+    """Whether Ctrl-C was pressed while the command ran.
+
+    Python drops a ``KeyboardInterrupt`` raised while a finalizer runs (the garbage collector
+    closing a generator prints "Exception ignored" and goes on), so the command would read
+    on and exit as if the input had ended. The flag is checked before every read and at the
+    end, so Ctrl-C always ends the command quietly with exit code 130.
+    """
+
+    __slots__ = ("hook", "seen")
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.hook = sys.unraisablehook
+
+    def handler(self, signum: int, frame: object) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def unraisable(self, info: Any) -> None:
+        if not (self.seen and isinstance(info.exc_value, KeyboardInterrupt)):
+            self.hook(info)  # only our own dropped interrupt is not worth a traceback
+
+    def install(self) -> Any:
+        """Take over SIGINT while it raises KeyboardInterrupt (not where the caller ignores it
+        or handles it, nor off the main thread); return the handler to put back, or None."""
+        self.seen = False
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+            if previous is not signal.default_int_handler:
+                return None
+            signal.signal(signal.SIGINT, self.handler)
+        except ValueError:  # not the main thread: signals are not ours to handle
+            return None
+        self.hook, sys.unraisablehook = sys.unraisablehook, self.unraisable
+        return previous
+
+    def uninstall(self, previous: Any) -> None:
+        signal.signal(signal.SIGINT, previous)
+        sys.unraisablehook = self.hook
+
+
+_ctrl_c: Final = _CtrlC()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``typedstream`` command; return its exit code (see :data:`EXIT_CODES`)."""
+    previous = _ctrl_c.install()
+    try:
+        code = _main(argv)
+    finally:
+        if previous is not None:
+            _ctrl_c.uninstall(previous)
+    return EXIT_INTERRUPTED if _ctrl_c.seen else code
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = _parser(demo=_command(arguments) == "demo")
     try:
