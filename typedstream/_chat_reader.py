@@ -243,7 +243,7 @@ class ChatReader:
             raise self.error
         if self._status != _OPEN:
             self._refuse()
-        return self._end(False, self.expect_done or expect_done, out)
+        return self._end(done_marker=False, expect_done=self.expect_done or expect_done, out=out)
 
     def reject(self, problem: str) -> ChunkError:
         """Count a chunk that could not even be decoded and fail; return the error to raise.
@@ -291,21 +291,10 @@ class ChatReader:
         # The error ends the stream like an Anthropic or Responses `error` event: the calls
         # it cut off and the error itself are facts a writer must write (event-model §12).
         if is_map(error):
-            data = dict(error)
+            self._state.openai_error(error, out)
         else:
-            data = {"message": error if isinstance(error, str) else bounded_repr(error)}
-        message = data.get("message")
-        kind = data.get("type")
-        code = data.get("code")
-        if isinstance(code, int) and not isinstance(code, bool):
-            code = str(code)  # OpenRouter sends HTTP statuses as numbers
-        self._state.error(
-            message if isinstance(message, str) else "",
-            kind if isinstance(kind, str) else None,
-            code if isinstance(code, str) else None,
-            data,
-            out,
-        )
+            message = error if isinstance(error, str) else bounded_repr(error)
+            self._state.openai_error({"message": message}, out)
         self.error = ProviderError(error, n)
         self._status = _ERRORED
 

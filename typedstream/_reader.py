@@ -337,7 +337,7 @@ class Feeder:
         if normalizer is None:
             return self._other(item)
         if item.__class__ is dict and self.decoder is None:
-            out = normalizer.feed(item)
+            out = normalizer.feed(item)  # _to_chat inlined: the hot path of decoded chunks
             if normalizer.error is not None:
                 self._check_error(normalizer)
             return out

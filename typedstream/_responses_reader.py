@@ -653,20 +653,8 @@ class ResponsesReader:
             self._item = None
 
     def _report(self, error: Mapping[str, Any], source: Any, out: list[StreamEvent]) -> None:
-        message = error.get("message")
-        kind = error.get("type")
-        code = error.get("code")
-        if isinstance(code, int) and not isinstance(code, bool):
-            code = str(code)
         self._cut_parts(out)
-        self._state.error(
-            message if isinstance(message, str) else "",
-            kind if isinstance(kind, str) else None,
-            code if isinstance(code, str) else None,
-            dict(error),
-            out,
-            source,
-        )
+        self._state.openai_error(error, out, source)
 
     def _unknown(self, data: Mapping[str, Any], out: list[StreamEvent]) -> None:
         item = self._item

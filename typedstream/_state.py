@@ -612,6 +612,29 @@ class StreamState:
         self._cut_all("error", out)
         out.append(StreamError(message, type, code, data, source, self.protocol))
 
+    def openai_error(
+        self,
+        error: Mapping[str, Any],
+        out: list[StreamEvent],
+        source: Literal["event", "response"] = "event",
+    ) -> None:
+        """:meth:`error` for an OpenAI-style error object (chat chunks, Responses): its
+        ``message``, ``type`` and ``code`` where they have the right type, a numeric code
+        (OpenRouter sends HTTP statuses) as its decimal string."""
+        message = error.get("message")
+        kind = error.get("type")
+        code = error.get("code")
+        if isinstance(code, int) and not isinstance(code, bool):
+            code = str(code)
+        self.error(
+            message if isinstance(message, str) else "",
+            kind if isinstance(kind, str) else None,
+            code if isinstance(code, str) else None,
+            dict(error),
+            out,
+            source,
+        )
+
     def _cut_all(self, reason: str, out: list[StreamEvent]) -> None:
         for st in self.choices.values():
             for call in st.open_calls:
